@@ -1,0 +1,69 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import serve from 'koa-static';
+import type { BuildService } from './builds/build-service.js';
+import type { Config } from './config.js';
+import type { EventLog } from './events/event-log.js';
+import { requireToken } from './http/auth.js';
+import { addBuildRoutes } from './http/build-routes.js';
+import { corsFor } from './http/cors.js';
+import { errorHandler } from './http/error-handler.js';
+import { addMiscRoutes } from './http/misc-routes.js';
+import { originGuard } from './http/origin-guard.js';
+import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
+import { addStreamRoute } from './http/stream-route.js';
+import { addVendorRoutes } from './http/vendor-routes.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { publicDir } from './paths.js';
+import type { ClientPool } from './sse/client-pool.js';
+import type { ConnectionLimits } from './sse/sse-connection.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly service: BuildService;
+  readonly eventLog: EventLog;
+  readonly pool: ClientPool;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly connectionLimits: ConnectionLimits;
+}
+
+/** The Koa app: middleware and routes, nothing else. It never listens; see server.ts. */
+export function createApp(deps: AppDeps): Koa {
+  const { config, logger } = deps;
+  const app = new Koa();
+  app.silent = true; // errors are logged by errorHandler, and a client leaving is not an error
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'EPIPE' || error.code === 'ECONNRESET') return;
+    logger.error({ err: error }, 'response failed');
+  });
+
+  app.use(errorHandler(logger));
+  app.use(requestLog(logger));
+  app.use(securityHeaders());
+  const cors = corsFor(config.corsOrigins);
+  if (cors) app.use(cors);
+
+  const guarded = new Router();
+  if (config.authToken !== null) {
+    guarded.use(['/api', '/metrics'], requireToken(config.authToken));
+  }
+  guarded.use('/api', originGuard(config.corsOrigins));
+  addBuildRoutes(guarded, { service: deps.service, eventLog: deps.eventLog, projectsRoots: config.projectsRoots });
+  addStreamRoute(guarded, {
+    service: deps.service,
+    eventLog: deps.eventLog,
+    pool: deps.pool,
+    maxClients: config.maxClients,
+    retryMs: config.retryMs,
+    limits: deps.connectionLimits,
+  });
+  addMiscRoutes(guarded, { projectsRoots: config.projectsRoots, registry: deps.metrics.registry });
+  addVendorRoutes(guarded);
+  app.use(guarded.routes());
+  app.use(guarded.allowedMethods({ throw: true }));
+  app.use(serve(publicDir, { index: 'index.html' }));
+  return app;
+}

@@ -1,0 +1,384 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AlreadyBuildingError, BuildNotFoundError, HttpError, NotRunningError, QueueFullError } from '../errors.js';
+import type { EventLog } from '../events/event-log.js';
+import type { Logger } from '../logger.js';
+import { buildEnvironment, type InheritedEnv } from './build-env.js';
+import { BuildQueue } from './build-queue.js';
+import {
+  STEP_ARGS,
+  isTerminal,
+  newBuild,
+  newBuildId,
+  snapshot,
+  type Build,
+  type BuildRecord,
+  type BuildStep,
+  type StepName,
+  type TerminalStatus,
+} from './build-record.js';
+import type { BuildStore } from './build-store.js';
+import { formatLogTime } from './format-time.js';
+import type { OutputLine } from './line-splitter.js';
+import { startStep, type OutputStream, type RunningStep } from './run-step.js';
+import { StepOutput } from './step-output.js';
+
+/** The contract: a repeated POST with the same Idempotency-Key within 24 hours gets the same build. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface BuildServiceSettings {
+  readonly maxConcurrentBuilds: number;
+  readonly maxQueuedBuilds: number;
+  readonly buildTimeoutMs: number;
+  readonly yarnBin: string;
+  readonly inheritedEnv: InheritedEnv;
+  /** Where each build's own TMPDIR is made. */
+  readonly tmpRoot: string;
+  readonly killGraceMs?: number;
+}
+
+/** Told when a build reaches its final status (metrics). */
+export type BuildFinishedListener = (build: Build) => void;
+
+/** Why a build is being stopped before its steps are done; the first reason wins. */
+interface StopReason {
+  readonly status: Exclude<TerminalStatus, 'succeeded'>;
+  /** Why, for people: ends the verdict line. */
+  readonly cause: string;
+}
+
+interface ActiveBuild {
+  readonly record: BuildRecord;
+  startedAtMs: number | null;
+  step: RunningStep | null;
+  stop: StopReason | null;
+  timeout: NodeJS.Timeout | null;
+  readonly finished: Promise<void>;
+  markFinished(): void;
+}
+
+export class ShuttingDownError extends HttpError {
+  constructor() {
+    super(503, 'shutting_down', 'The server is shutting down; try again in a moment.', {}, { 'Retry-After': '5' });
+  }
+}
+
+/**
+ * Builds, from request to verdict: creates them, queues them, runs `yarn install` then
+ * `yarn build`, turns their output into `log` events and each change into a `build` event,
+ * stops them on cancel, timeout, disk failure or shutdown, and keeps their records.
+ */
+export class BuildService {
+  private readonly active = new Map<string, ActiveBuild>();
+  private readonly activeByProject = new Map<string, ActiveBuild>();
+  private readonly idempotency = new Map<string, { buildId: string; createdAtMs: number }>();
+  private readonly queue: BuildQueue<ActiveBuild>;
+  private readonly finishedListeners = new Set<BuildFinishedListener>();
+  private isShuttingDown = false;
+
+  constructor(
+    private readonly store: BuildStore,
+    private readonly eventLog: EventLog,
+    private readonly settings: BuildServiceSettings,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.queue = new BuildQueue(settings.maxConcurrentBuilds, settings.maxQueuedBuilds, (build) => void this.run(build));
+    eventLog.onStorageError((buildId, error) => this.onStorageError(buildId, error));
+  }
+
+  onFinished(listener: BuildFinishedListener): void {
+    this.finishedListeners.add(listener);
+  }
+
+  /**
+   * Loads the stored builds: a build found running or queued becomes `interrupted`, and a
+   * history that lacks its `end` (a crash) gets it, so that every stored build replays whole.
+   */
+  async recover(): Promise<void> {
+    const { records, problems } = await this.store.load();
+    for (const problem of problems) this.logger.warn(problem);
+    for (const record of records) {
+      this.rememberIdempotencyKey(record);
+      try {
+        await this.repair(record);
+      } catch (error) {
+        this.logger.warn({ build: record.build.id, err: error }, 'could not repair a stored build; it is listed as stored');
+      }
+    }
+  }
+
+  get(id: string): Build {
+    const record = this.store.get(id);
+    if (!record) throw new BuildNotFoundError(id);
+    return snapshot(record.build);
+  }
+
+  list(limit: number): Build[] {
+    return this.store.list(limit).map((record) => snapshot(record.build));
+  }
+
+  /** The build an earlier POST with this Idempotency-Key started, if it is recent enough. */
+  findByIdempotencyKey(key: string): Build | null {
+    const entry = this.idempotency.get(key);
+    if (!entry || this.now() - entry.createdAtMs > IDEMPOTENCY_WINDOW_MS) return null;
+    const record = this.store.get(entry.buildId);
+    return record ? snapshot(record.build) : null;
+  }
+
+  /** Queues a build of a checked project folder; an existing build when the key was seen. */
+  create(projectPath: string, idempotencyKey: string | null): { build: Build; isNew: boolean } {
+    if (idempotencyKey !== null) {
+      const existing = this.findByIdempotencyKey(idempotencyKey);
+      if (existing) return { build: existing, isNew: false };
+    }
+    if (this.isShuttingDown) throw new ShuttingDownError();
+    const current = this.activeByProject.get(projectPath);
+    if (current) throw new AlreadyBuildingError(snapshot(current.record.build));
+    if (!this.queue.hasRoom) throw new QueueFullError(this.settings.maxQueuedBuilds);
+
+    const nowMs = this.now();
+    const record: BuildRecord = { build: newBuild(newBuildId(nowMs), projectPath, new Date(nowMs)), idempotencyKey };
+    const active = newActiveBuild(record);
+    this.eventLog.createBuild(record.build.id);
+    this.active.set(record.build.id, active);
+    this.activeByProject.set(projectPath, active);
+    this.rememberIdempotencyKey(record);
+    const saveError = this.store.add(record);
+    this.emitBuild(active);
+    if (saveError) this.requestStop(active, storageStop(saveError));
+    this.queue.add(active);
+    return { build: snapshot(record.build), isNew: true };
+  }
+
+  /** Cancels a queued or running build; its process tree is killed and it ends `cancelled`. */
+  cancel(id: string): Build {
+    const active = this.active.get(id);
+    if (!active) {
+      const record = this.store.get(id);
+      if (!record) throw new BuildNotFoundError(id);
+      throw new NotRunningError(snapshot(record.build));
+    }
+    const stop: StopReason = { status: 'cancelled', cause: 'cancel requested' };
+    if (this.queue.remove(active)) this.finishUnstarted(active, stop);
+    else this.requestStop(active, stop);
+    return snapshot(active.record.build);
+  }
+
+  /** Refuses new builds, interrupts the queued and running ones, and waits until each has ended. */
+  async shutdown(): Promise<void> {
+    this.isShuttingDown = true;
+    const stop: StopReason = { status: 'interrupted', cause: 'the server is shutting down' };
+    for (const active of [...this.queue.waitingJobs]) {
+      this.queue.remove(active);
+      this.finishUnstarted(active, stop);
+    }
+    const running = [...this.active.values()];
+    for (const active of running) this.requestStop(active, stop);
+    await Promise.all(running.map((active) => active.finished));
+    this.eventLog.flush();
+  }
+
+  private async run(active: ActiveBuild): Promise<void> {
+    const { build } = active.record;
+    build.status = 'running';
+    active.startedAtMs = this.now();
+    build.startedAt = new Date(active.startedAtMs).toISOString();
+    this.save(active);
+    this.emitBuild(active);
+    active.timeout = setTimeout(() => this.requestStop(active, timeoutStop(this.settings.buildTimeoutMs)), this.settings.buildTimeoutMs);
+
+    const tmpDir = await this.makeTmpDir(active);
+    for (const step of build.steps) {
+      const isBlocked = active.stop !== null || tmpDir === null || build.steps.some((s) => s.status === 'failed');
+      if (isBlocked) step.status = 'skipped';
+      else await this.runStep(active, step, tmpDir);
+    }
+    if (tmpDir) await fs.promises.rm(tmpDir, { recursive: true, force: true }).catch(() => {});
+    this.finish(active);
+    this.queue.finished();
+  }
+
+  private async runStep(active: ActiveBuild, step: BuildStep, tmpDir: string): Promise<void> {
+    step.status = 'running';
+    step.startedAt = new Date(this.now()).toISOString();
+    this.emitBuild(active);
+    this.emitSystemLine(active, step.name, `$ ${step.command}`);
+
+    const output = new StepOutput((stream, line, at) => this.emitLog(active, step.name, stream, line, at), this.now);
+    const running = startStep({
+      file: this.settings.yarnBin,
+      args: STEP_ARGS[step.name],
+      cwd: active.record.build.projectPath,
+      env: buildEnvironment(this.settings.inheritedEnv, tmpDir),
+      onOutput: (stream, chunk) => output.write(stream, chunk),
+      ...(this.settings.killGraceMs !== undefined ? { killGraceMs: this.settings.killGraceMs } : {}),
+    });
+    active.step = running;
+    if (active.stop) running.stop();
+    const result = await running.done;
+    output.end();
+    active.step = null;
+
+    if (result.startError) this.emitSystemLine(active, step.name, `Could not run ${step.command}: ${result.startError}`);
+    step.exitCode = result.exitCode;
+    step.finishedAt = new Date(this.now()).toISOString();
+    step.status = active.stop?.status ?? (result.exitCode === 0 ? 'succeeded' : 'failed');
+    this.emitBuild(active);
+  }
+
+  private async makeTmpDir(active: ActiveBuild): Promise<string | null> {
+    try {
+      return await fs.promises.mkdtemp(path.join(this.settings.tmpRoot, `build-log-${active.record.build.id}-`));
+    } catch (error) {
+      this.requestStop(active, { status: 'failed', cause: `cannot make its TMPDIR (${messageOf(error)})` });
+      return null;
+    }
+  }
+
+  private requestStop(active: ActiveBuild, stop: StopReason): void {
+    if (active.stop || isTerminal(active.record.build.status)) return;
+    active.stop = stop;
+    if (active.step) {
+      this.emitSystemLine(active, currentStepName(active), `Stopping the build (${stop.cause}): ending all of its processes`);
+      active.step.stop();
+    }
+  }
+
+  /** A build taken out of the queue before it started. */
+  private finishUnstarted(active: ActiveBuild, stop: StopReason): void {
+    active.stop = stop;
+    for (const step of active.record.build.steps) step.status = 'skipped';
+    this.finish(active);
+  }
+
+  private finish(active: ActiveBuild): void {
+    if (active.timeout) clearTimeout(active.timeout);
+    const { build } = active.record;
+    const nowMs = this.now();
+    const lastRun = build.steps.filter((step) => step.finishedAt !== null).at(-1);
+    const allSucceeded = build.steps.every((step) => step.status === 'succeeded');
+    build.status = active.stop?.status ?? (allSucceeded ? 'succeeded' : 'failed');
+    build.exitCode = lastRun?.exitCode ?? null;
+    build.finishedAt = new Date(nowMs).toISOString();
+    build.durationMs = active.startedAtMs === null ? null : nowMs - active.startedAtMs;
+    this.emitSystemLine(active, null, verdictLine(build, active.stop));
+    this.emitBuild(active);
+    this.eventLog.append({ buildId: build.id, event: 'end', data: { build: snapshot(build) } });
+    this.save(active);
+    this.active.delete(build.id);
+    if (this.activeByProject.get(build.projectPath) === active) this.activeByProject.delete(build.projectPath);
+    for (const listener of this.finishedListeners) listener(snapshot(build));
+    active.markFinished();
+  }
+
+  private async repair(record: BuildRecord): Promise<void> {
+    const { build } = record;
+    const last = await this.eventLog.lastEvent(build.id);
+    if (last?.event === 'end') {
+      // The history ended but the record was not saved after it (a crash in between).
+      if (!isTerminal(build.status)) {
+        record.build = (JSON.parse(last.data) as { build: Build }).build;
+        this.store.save(record);
+      }
+      return;
+    }
+    const problem = await this.eventLog.reopenBuild(build.id);
+    if (problem) this.logger.warn({ build: build.id }, `history of build ${build.id}: ${problem}`);
+    const active = newActiveBuild(record);
+    if (!isTerminal(build.status)) {
+      const nowMs = this.now();
+      build.status = 'interrupted';
+      for (const step of build.steps) {
+        if (step.status === 'running') {
+          step.status = 'interrupted';
+          step.finishedAt = new Date(nowMs).toISOString();
+        } else if (step.status === 'pending') step.status = 'skipped';
+      }
+      build.finishedAt = new Date(nowMs).toISOString();
+      build.durationMs = build.startedAt === null ? null : Math.max(0, nowMs - Date.parse(build.startedAt));
+      this.emitSystemLine(active, null, 'Build interrupted: the server stopped while it was running');
+    }
+    this.emitBuild(active);
+    this.eventLog.append({ buildId: build.id, event: 'end', data: { build: snapshot(build) } });
+    this.save(active);
+  }
+
+  private onStorageError(buildId: string, error: Error): void {
+    const active = this.active.get(buildId);
+    this.logger.error({ build: buildId, err: error }, 'cannot write a build history to DATA_DIR');
+    if (active) this.requestStop(active, storageStop(error));
+  }
+
+  private save(active: ActiveBuild): void {
+    const error = this.store.save(active.record);
+    if (!error) return;
+    this.logger.error({ build: active.record.build.id, err: error }, 'cannot write a build record to DATA_DIR');
+    this.requestStop(active, storageStop(error));
+  }
+
+  private emitBuild(active: ActiveBuild): void {
+    const build = snapshot(active.record.build);
+    this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
+    this.eventLog.append({ buildId: build.id, event: 'build', data: { build } });
+  }
+
+  private emitSystemLine(active: ActiveBuild, step: StepName | null, text: string): void {
+    this.emitLog(active, step, 'system', { text, eol: true }, this.now());
+  }
+
+  private emitLog(active: ActiveBuild, step: StepName | null, stream: OutputStream | 'system', line: OutputLine, atMs: number): void {
+    this.eventLog.append({
+      buildId: active.record.build.id,
+      event: 'log',
+      data: { build: active.record.build.id, step, stream, time: formatLogTime(atMs), ts: atMs, text: line.text, eol: line.eol },
+    });
+  }
+
+  private rememberIdempotencyKey(record: BuildRecord): void {
+    if (record.idempotencyKey === null) return;
+    this.idempotency.set(record.idempotencyKey, { buildId: record.build.id, createdAtMs: Date.parse(record.build.createdAt) });
+  }
+}
+
+function newActiveBuild(record: BuildRecord): ActiveBuild {
+  let markFinished = () => {};
+  const finished = new Promise<void>((resolve) => {
+    markFinished = resolve;
+  });
+  return { record, startedAtMs: null, step: null, stop: null, timeout: null, finished, markFinished };
+}
+
+function currentStepName(active: ActiveBuild): StepName | null {
+  return active.record.build.steps.find((step) => step.status === 'running')?.name ?? null;
+}
+
+function storageStop(error: Error): StopReason {
+  return { status: 'failed', cause: `DATA_DIR refused a write (${error.message})` };
+}
+
+function timeoutStop(limitMs: number): StopReason {
+  return { status: 'timed_out', cause: `it ran longer than BUILD_TIMEOUT_MS (${formatSeconds(limitMs)})` };
+}
+
+/**
+ * The final system line, e.g. `Build succeeded in 3.2 s (exit code 0)` or
+ * `Build cancelled after 2.0 s (exit code 143): cancel requested`.
+ */
+export function verdictLine(build: Build, stop: StopReason | null): string {
+  const status = build.status.replace('_', ' ');
+  const took =
+    build.durationMs === null
+      ? 'before it started'
+      : `${stop ? 'after' : 'in'} ${formatSeconds(build.durationMs)}`;
+  const code = build.exitCode === null ? '' : ` (exit code ${build.exitCode})`;
+  return `Build ${status} ${took}${code}${stop ? `: ${stop.cause}` : ''}`;
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

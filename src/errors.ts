@@ -1,0 +1,109 @@
+import type { Build } from './builds/build-record.js';
+
+/** An error that the error middleware turns into `{ error: { code, message } }` with its status. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Extra top-level fields of the error body (e.g. the build a 409 is about). */
+    readonly body: Readonly<Record<string, unknown>> = {},
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class UnauthorizedError extends HttpError {
+  constructor() {
+    super(401, 'unauthorized', 'This server needs a token: send Authorization: Bearer <token> or ?token=<token>.', {}, {
+      'WWW-Authenticate': 'Bearer',
+    });
+  }
+}
+
+export class ForbiddenOriginError extends HttpError {
+  constructor(origin: string) {
+    super(403, 'forbidden_origin', `Requests from origin ${origin} are not allowed.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(type: string | undefined) {
+    super(
+      415,
+      'unsupported_media_type',
+      `Send the body as application/json or application/x-www-form-urlencoded, not ${type ? `"${type}"` : 'without a Content-Type'}.`,
+    );
+  }
+}
+
+export class BodyTooLargeError extends HttpError {
+  constructor(limitBytes: number) {
+    super(413, 'body_too_large', `The body is larger than ${limitBytes / 1024} KiB.`);
+  }
+}
+
+export class InvalidBodyError extends HttpError {
+  constructor(message: string) {
+    super(400, 'invalid_body', message);
+  }
+}
+
+export class InvalidRequestError extends HttpError {
+  constructor(code: string, message: string) {
+    super(400, code, message);
+  }
+}
+
+export class OutsideRootsError extends HttpError {
+  constructor(projectPath: string) {
+    super(403, 'outside_roots', `${projectPath} is not inside a PROJECTS_ROOT folder.`);
+  }
+}
+
+export class NotAProjectError extends HttpError {
+  constructor(message: string) {
+    super(400, 'not_a_project', message);
+  }
+}
+
+export class AlreadyBuildingError extends HttpError {
+  constructor(build: Build) {
+    super(409, 'already_building', `${build.projectPath} already has a ${build.status} build (${build.id}).`, { build });
+  }
+}
+
+export class NotRunningError extends HttpError {
+  constructor(build: Build) {
+    super(409, 'not_running', `Build ${build.id} is already over (${build.status}).`, { build });
+  }
+}
+
+export class QueueFullError extends HttpError {
+  constructor(limit: number) {
+    super(429, 'queue_full', `${limit} builds are already waiting; try again when one has started.`, {}, {
+      'Retry-After': '10',
+    });
+  }
+}
+
+export class BuildNotFoundError extends HttpError {
+  constructor(id: string) {
+    super(404, 'build_not_found', `There is no build with id ${JSON.stringify(id).slice(0, 80)}.`);
+  }
+}
+
+export class PoolFullError extends HttpError {
+  constructor(limit: number) {
+    super(503, 'too_many_clients', `All ${limit} stream slots are in use; retry in a few seconds.`, {}, {
+      'Retry-After': '5',
+    });
+  }
+}
+
+export class RouteNotFoundError extends HttpError {
+  constructor(method: string, path: string) {
+    super(404, 'not_found', `There is no ${method} ${path.slice(0, 200)}.`);
+  }
+}

@@ -1,0 +1,53 @@
+import type { Feed, FeedAppend } from './feed.js';
+
+export type StreamEventName = 'log' | 'build' | 'end';
+
+/** An event to send: `log` and `build` go to the global stream and the build's stream, `end` to the build's only. */
+export interface NewEvent {
+  readonly buildId: string;
+  readonly event: StreamEventName;
+  readonly data: unknown;
+}
+
+/** Where a new SSE connection starts reading, and what it must be sent first. */
+export interface StreamStart {
+  readonly feed: Feed;
+  readonly from: number;
+  /** A `reset` frame to send before the history, when the client's id could not be used. */
+  readonly preamble: string | null;
+  /** Detaches the reader; call once, when the connection closes. */
+  release(): void;
+}
+
+/** A ?build= client reconnecting after that build's `end`: answered with 204. */
+export interface StreamFinished {
+  readonly isFinished: true;
+}
+
+/**
+ * The event log assigns ids, frames each event once, keeps the history and answers where a
+ * reconnecting client resumes. This is the seam where a shared (e.g. Redis-backed) log can
+ * replace the local one for several server processes.
+ */
+export interface EventLog {
+  /** Starts the history of a new build. */
+  createBuild(buildId: string): void;
+  /** Loads the history of an existing build so that events can be appended to it; returns a problem found, if any. */
+  reopenBuild(buildId: string): Promise<string | null>;
+  /** The last event of a build's history, or null when it has none (or it cannot be read). */
+  lastEvent(buildId: string): Promise<{ readonly event: string; readonly data: string } | null>;
+  /** Queues an event for the next flush (within the current tick) and returns its id. */
+  append(event: NewEvent): string;
+  /** Writes everything queued now, instead of at the end of the tick. */
+  flush(): void;
+  /** Called after each flush with what was appended to each feed. */
+  onAppend(listener: (appends: readonly FeedAppend[]) => void): () => void;
+  /** Called when the disk refused a build's history; the history continues in memory. */
+  onStorageError(listener: (buildId: string, error: Error) => void): () => void;
+  openGlobalStream(lastEventId: string | null): StreamStart;
+  openBuildStream(buildId: string, lastEventId: string | null): Promise<StreamStart | StreamFinished>;
+  /** Events appended so far (for metrics). */
+  readonly eventsAppended: number;
+  /** Flushes and closes every file. */
+  close(): void;
+}

@@ -1,0 +1,227 @@
+import { encodeFrame } from '../sse/encode-frame.js';
+import { BuildHistory, nodeHistoryFileSystem, type HistoryFileSystem } from './build-history.js';
+import type { EventLog, NewEvent, StreamFinished, StreamStart } from './event-log.js';
+import { newBootTag, formatEventId, parseEventId } from './event-id.js';
+import { GLOBAL_FEED, type FeedAppend } from './feed.js';
+import { GlobalHistory } from './global-history.js';
+import { readLastFrame } from './read-last-frame.js';
+
+/** The contract: the global stream keeps at least the last 10,000 events for resuming. */
+export const GLOBAL_HISTORY_EVENTS = 10000;
+
+export interface LocalEventLogOptions {
+  /** The file that holds a build's history. */
+  historyFile(buildId: string): string;
+  globalHistoryEvents?: number;
+  fileSystem?: HistoryFileSystem;
+  boot?: string;
+}
+
+interface PendingEvent {
+  readonly buildId: string;
+  readonly number: number;
+  readonly frame: string;
+  /** The frame's length in bytes. */
+  readonly size: number;
+  readonly isGlobal: boolean;
+  readonly isFinal: boolean;
+}
+
+interface BuildFeedState {
+  readonly history: BuildHistory;
+  /** Positions handed out so far, flushed or not. */
+  assigned: number;
+}
+
+const RESET_DATA = JSON.stringify({ reason: 'history_truncated' });
+
+/**
+ * The event log of one server process: the global history in memory, each build's history
+ * in its own file. Events queued in one tick are flushed together at the end of it, so each
+ * feed gets one write per tick however many lines came in.
+ */
+export class LocalEventLog implements EventLog {
+  readonly boot: string;
+  private readonly global: GlobalHistory;
+  private readonly builds = new Map<string, BuildFeedState>();
+  private readonly opening = new Map<string, Promise<BuildFeedState>>();
+  private readonly appendListeners = new Set<(appends: readonly FeedAppend[]) => void>();
+  private readonly storageListeners = new Set<(buildId: string, error: Error) => void>();
+  private readonly fileSystem: HistoryFileSystem;
+  private pending: PendingEvent[] = [];
+  private flushTimer: NodeJS.Immediate | null = null;
+  private nextNumber = 1;
+  eventsAppended = 0;
+
+  constructor(private readonly options: LocalEventLogOptions) {
+    this.boot = options.boot ?? newBootTag();
+    this.global = new GlobalHistory(options.globalHistoryEvents ?? GLOBAL_HISTORY_EVENTS);
+    this.fileSystem = options.fileSystem ?? nodeHistoryFileSystem;
+  }
+
+  createBuild(buildId: string): void {
+    if (this.builds.has(buildId)) throw new Error(`build ${buildId} already has a history`);
+    const history = BuildHistory.create(buildId, this.options.historyFile(buildId), this.fileSystem);
+    this.builds.set(buildId, { history, assigned: 0 });
+  }
+
+  async reopenBuild(buildId: string): Promise<string | null> {
+    const { problem } = await this.load(buildId);
+    return problem;
+  }
+
+  async lastEvent(buildId: string): Promise<{ event: string; data: string } | null> {
+    this.flush();
+    return readLastFrame(this.options.historyFile(buildId));
+  }
+
+  append({ buildId, event, data }: NewEvent): string {
+    const state = this.builds.get(buildId);
+    if (!state) throw new Error(`build ${buildId} has no open history`);
+    state.assigned += 1;
+    this.eventsAppended += 1;
+    const number = this.nextNumber;
+    this.nextNumber += 1;
+    const id = formatEventId({ boot: this.boot, global: number, build: state.assigned });
+    const frame = encodeFrame({ id, event, data: JSON.stringify(data) });
+    const size = Buffer.byteLength(frame, 'utf8');
+    this.pending.push({ buildId, number, frame, size, isGlobal: event !== 'end', isFinal: event === 'end' });
+    this.flushTimer ??= setImmediate(() => this.flush());
+    return id;
+  }
+
+  flush(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = null;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+
+    const appends: FeedAppend[] = [];
+    const byBuild = groupByBuild(batch);
+    for (const [buildId, events] of byBuild) {
+      const state = this.builds.get(buildId)!;
+      const data = concatFrames(events);
+      const isFinal = events.some((e) => e.isFinal);
+      const { from, error } = state.history.append(data, endOffsets(events), isFinal);
+      appends.push({ feed: buildId, from, data, isFinal });
+      if (error) for (const listener of this.storageListeners) listener(buildId, error);
+      if (isFinal) this.closeIfIdle(buildId);
+    }
+    const globals = batch.filter((e) => e.isGlobal);
+    if (globals.length > 0) {
+      // Usually one build and no `end` in a tick: the global bytes are the build's bytes.
+      const data = globals.length === batch.length && byBuild.size === 1 ? appends[0]!.data : concatFrames(globals);
+      const from = this.global.append(data, endOffsets(globals));
+      appends.push({ feed: GLOBAL_FEED, from, data, isFinal: false });
+    }
+    for (const listener of this.appendListeners) listener(appends);
+  }
+
+  onAppend(listener: (appends: readonly FeedAppend[]) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  onStorageError(listener: (buildId: string, error: Error) => void): () => void {
+    this.storageListeners.add(listener);
+    return () => this.storageListeners.delete(listener);
+  }
+
+  openGlobalStream(lastEventId: string | null): StreamStart {
+    const release = () => {};
+    if (lastEventId === null) return { feed: this.global, from: this.global.head(), preamble: null, release };
+    const id = parseEventId(lastEventId);
+    const from = id && id.boot === this.boot ? this.global.offsetAfter(id.global) : null;
+    if (from !== null) return { feed: this.global, from, preamble: null, release };
+    const resetId = formatEventId({ boot: this.boot, global: this.global.oldestDropped, build: 0 });
+    return { feed: this.global, from: this.global.start, preamble: resetFrame(resetId), release };
+  }
+
+  async openBuildStream(buildId: string, lastEventId: string | null): Promise<StreamStart | StreamFinished> {
+    const { state } = await this.load(buildId);
+    const { history } = state;
+    history.readers += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      history.readers -= 1;
+      this.closeIfIdle(buildId);
+    };
+    if (lastEventId === null) return { feed: history, from: 0, preamble: null, release };
+    const id = parseEventId(lastEventId);
+    const from = id ? history.offsetAfter(id.build, id.global) : null;
+    if (from === null) {
+      const resetId = formatEventId({ boot: this.boot, global: 0, build: 0 });
+      return { feed: history, from: 0, preamble: resetFrame(resetId), release };
+    }
+    if (history.isComplete() && from === history.head()) {
+      release();
+      return { isFinished: true };
+    }
+    return { feed: history, from, preamble: null, release };
+  }
+
+  close(): void {
+    this.flush();
+    for (const { history } of this.builds.values()) history.close();
+    this.builds.clear();
+  }
+
+  /** The open history of a build, loading it from its file when it is not open. */
+  private async load(buildId: string): Promise<{ state: BuildFeedState; problem: string | null }> {
+    const open = this.builds.get(buildId);
+    if (open) return { state: open, problem: null };
+    let loading = this.opening.get(buildId);
+    let problem: string | null = null;
+    if (!loading) {
+      loading = BuildHistory.open(buildId, this.options.historyFile(buildId), this.fileSystem).then((result) => {
+        problem = result.problem;
+        const state = { history: result.history, assigned: result.history.eventCount };
+        this.builds.set(buildId, state);
+        return state;
+      });
+      this.opening.set(buildId, loading);
+      loading.finally(() => this.opening.delete(buildId)).catch(() => {});
+    }
+    return { state: await loading, problem };
+  }
+
+  private closeIfIdle(buildId: string): void {
+    const state = this.builds.get(buildId);
+    if (!state || state.history.readers > 0 || !state.history.isComplete()) return;
+    if (state.assigned > state.history.eventCount) return; // events still queued for it
+    state.history.close();
+    this.builds.delete(buildId);
+  }
+}
+
+function resetFrame(id: string): string {
+  return encodeFrame({ id, event: 'reset', data: RESET_DATA });
+}
+
+function groupByBuild(batch: readonly PendingEvent[]): Map<string, PendingEvent[]> {
+  const groups = new Map<string, PendingEvent[]>();
+  for (const event of batch) {
+    const group = groups.get(event.buildId);
+    if (group) group.push(event);
+    else groups.set(event.buildId, [event]);
+  }
+  return groups;
+}
+
+/** The frames back to back, as the one buffer written to every reader of a feed. */
+function concatFrames(events: readonly PendingEvent[]): Buffer {
+  if (events.length === 1) return Buffer.from(events[0]!.frame, 'utf8');
+  return Buffer.from(events.map((e) => e.frame).join(''), 'utf8');
+}
+
+/** Each event's global number and end offset within concatFrames(events). */
+function endOffsets(events: readonly PendingEvent[]): { number: number; end: number }[] {
+  let offset = 0;
+  return events.map((event) => {
+    offset += event.size;
+    return { number: event.number, end: offset };
+  });
+}

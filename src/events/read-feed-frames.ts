@@ -1,0 +1,18 @@
+import type { Feed } from './feed.js';
+import { FrameParser, type ParsedFrame } from './frame-parser.js';
+
+const READ_BYTES = 256 << 10;
+
+/** The frames of a feed from its start up to `end`, a batch per read, for rendering a whole log. */
+export async function* readFeedFrames(feed: Feed, end: number): AsyncGenerator<ParsedFrame[]> {
+  const parser = new FrameParser();
+  let position = 0;
+  while (position < end) {
+    const chunk = await feed.read(position, Math.min(READ_BYTES, end - position));
+    if (chunk === null || chunk.length === 0) return;
+    position += chunk.length;
+    const frames = parser.push(chunk);
+    if (frames.length > 0) yield frames;
+    if (parser.malformedAt !== null) return;
+  }
+}

@@ -1,0 +1,23 @@
+import type { Middleware } from 'koa';
+import type { Config } from '../config.js';
+import { ForbiddenOriginError } from '../errors.js';
+
+/**
+ * Refuses a request whose Origin is neither the origin it was addressed to
+ * (`http://` + Host) nor an allowed CORS origin, so that a page on another site cannot start
+ * builds with a form post or hold stream slots; requests without an Origin (curl, bots)
+ * are not browsers' cross-site requests and pass.
+ */
+export function originGuard(allowed: Config['corsOrigins']): Middleware {
+  return async (ctx, next) => {
+    const origin = ctx.get('Origin');
+    if (origin !== '' && !isAllowed(origin, ctx.get('Host'), allowed)) throw new ForbiddenOriginError(origin);
+    await next();
+  };
+}
+
+function isAllowed(origin: string, host: string, allowed: Config['corsOrigins']): boolean {
+  if (host !== '' && origin === `http://${host}`) return true;
+  if (allowed === '*') return true;
+  return allowed !== null && allowed.includes(origin);
+}

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { BuildService } from './builds/build-service.js';
+import { BuildStore } from './builds/build-store.js';
+import type { Config } from './config.js';
+import type { HistoryFileSystem } from './events/build-history.js';
+import { LocalEventLog } from './events/local-event-log.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { ClientPool } from './sse/client-pool.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './sse/sse-connection.js';
+
+/** Knobs that only tests and benchmarks turn; the defaults are the contract's. */
+export interface ServerOptions {
+  readonly logger: Logger;
+  readonly connectionLimits?: Partial<ConnectionLimits>;
+  readonly globalHistoryEvents?: number;
+  readonly historyFileSystem?: HistoryFileSystem;
+  readonly killGraceMs?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /**
+   * Graceful stop: no new connections or builds, running builds killed and recorded as
+   * interrupted, every stream sent its final events and closed, every log flushed.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** How long open connections get to take their last bytes at shutdown. */
+const SHUTDOWN_DRAIN_MS = 2000;
+
+/** Wires the parts together, recovers stored builds, and listens. */
+export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
+  const { logger } = options;
+  try {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+  } catch (error) {
+    logger.error({ err: error, dataDir: config.dataDir }, 'DATA_DIR cannot be created; builds will fail until it can');
+  }
+  const store = new BuildStore(config.dataDir);
+  const eventLog = new LocalEventLog({
+    historyFile: (id) => store.historyFile(id),
+    ...(options.globalHistoryEvents !== undefined ? { globalHistoryEvents: options.globalHistoryEvents } : {}),
+    ...(options.historyFileSystem ? { fileSystem: options.historyFileSystem } : {}),
+  });
+  const pool = new ClientPool(config.maxClients, config.heartbeatMs);
+  eventLog.onAppend((appends) => pool.deliver(appends));
+  const service = new BuildService(
+    store,
+    eventLog,
+    {
+      maxConcurrentBuilds: config.maxConcurrentBuilds,
+      maxQueuedBuilds: config.maxQueuedBuilds,
+      buildTimeoutMs: config.buildTimeoutMs,
+      yarnBin: config.yarnBin,
+      inheritedEnv: config.inheritedEnv,
+      tmpRoot: config.tmpRoot,
+      ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+    },
+    logger,
+  );
+  await service.recover();
+  eventLog.flush();
+
+  const metrics = createMetrics({
+    pool,
+    listBuilds: () => service.list(Number.MAX_SAFE_INTEGER),
+    eventsAppended: () => eventLog.eventsAppended,
+  });
+  service.onFinished((build) => metrics.observeFinished(build));
+  const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
+  const app = createApp({ config, service, eventLog, pool, metrics, logger, connectionLimits });
+
+  const server = http.createServer(app.callback());
+  // Streams live for hours: no socket timeout may cut them (requestTimeout only bounds
+  // receiving a request, which stays useful against slow senders).
+  server.timeout = 0;
+  await listen(server, config.port, config.host);
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    shutdown: () => {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await service.shutdown();
+        pool.endAll('shutdown');
+        eventLog.close();
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_MS).unref())]);
+        server.closeAllConnections();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,189 @@
+import type { ServerResponse } from 'node:http';
+import type { StreamStart } from '../events/event-log.js';
+import type { FeedAppend } from '../events/feed.js';
+import { encodeRetry } from './encode-frame.js';
+
+/** Limits of one connection's outgoing data. */
+export interface ConnectionLimits {
+  /** Unsent bytes a connection may hold in memory; beyond this it reads from history instead. */
+  readonly maxUnsentBytes: number;
+  /** Size of each read from history while catching up. */
+  readonly readChunkBytes: number;
+  /** A client more than maxUnsentBytes behind that has not read anything for this long is dropped. */
+  readonly stallMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxUnsentBytes: 1 << 20,
+  readChunkBytes: 256 << 10,
+  stallMs: 5000,
+};
+
+/** How long an ended stream may take to deliver its last bytes before its socket is destroyed. */
+const END_GRACE_MS = 10000;
+
+export type CloseReason = 'client' | 'finished' | 'slow' | 'truncated' | 'shutdown' | 'error';
+
+type State = 'catching-up' | 'live' | 'closed';
+
+/**
+ * One SSE client. It is either live (each flush is written to it as it happens) or catching
+ * up (it reads the feed's history from its cursor, as fast as the socket takes it). A client
+ * that cannot take a live write within its unsent-bytes limit falls back to catching up, so
+ * a slow reader costs at most maxUnsentBytes of memory and never holds up anyone else, and a
+ * reader that keeps reading is never dropped, however bursty the output.
+ */
+export class SseConnection {
+  private state: State = 'catching-up';
+  private cursor: number;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private isDrainPending = false;
+  private closeListeners: Array<(reason: CloseReason) => void> = [];
+  closeReason: CloseReason | null = null;
+  bytesWritten = 0;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly start: StreamStart,
+    private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  ) {
+    this.cursor = start.from;
+    res.on('close', () => this.close('client'));
+    res.on('drain', () => this.onDrain());
+  }
+
+  get feedKey(): string {
+    return this.start.feed.key;
+  }
+
+  get isLive(): boolean {
+    return this.state === 'live';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  onClose(listener: (reason: CloseReason) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** Sends the retry delay and any reset frame, then replays history up to the head. */
+  open(retryMs: number): void {
+    this.write(Buffer.from(encodeRetry(retryMs) + (this.start.preamble ?? '')));
+    void this.catchUp();
+  }
+
+  /** A flush of this client's feed. Only live clients take it; the others read it from history. */
+  deliver(append: FeedAppend): void {
+    if (this.state !== 'live') return;
+    if (append.from !== this.cursor || this.res.writableLength + append.data.length > this.limits.maxUnsentBytes) {
+      this.fallBehind();
+      return;
+    }
+    this.write(append.data);
+    this.cursor += append.data.length;
+    if (append.isFinal) this.finish();
+  }
+
+  /** Writes a heartbeat comment, unless data is already waiting to go out. */
+  ping(comment: Buffer): void {
+    if (this.state === 'closed' || this.res.writableLength > 0) return;
+    this.write(comment);
+  }
+
+  /** Ends the stream after what was already written, e.g. at shutdown. */
+  end(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.res.end();
+    this.close(reason);
+    // The slot is free already; the socket goes too if the client never takes the rest.
+    const timer = setTimeout(() => this.res.destroy(), END_GRACE_MS).unref();
+    this.res.once('close', () => clearTimeout(timer));
+  }
+
+  /** Drops the client at once, e.g. because it stopped reading. */
+  destroy(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.close(reason);
+    this.res.destroy();
+  }
+
+  private async catchUp(): Promise<void> {
+    const { feed } = this.start;
+    while (this.state === 'catching-up' && !this.isDrainPending) {
+      if (this.cursor === feed.head()) {
+        if (feed.isComplete()) this.finish();
+        else this.state = 'live';
+        return;
+      }
+      const data = await feed.read(this.cursor, this.limits.readChunkBytes);
+      if (this.state !== 'catching-up') return;
+      if (data === null) {
+        // The global history dropped what this client had not read yet; it resumes with a reset.
+        this.destroy('truncated');
+        return;
+      }
+      const isBelowLimit = this.write(data);
+      this.cursor += data.length;
+      if (!isBelowLimit) this.waitForDrain();
+    }
+  }
+
+  private fallBehind(): void {
+    this.state = 'catching-up';
+    this.waitForDrain();
+  }
+
+  private waitForDrain(): void {
+    if (this.isDrainPending) return;
+    this.isDrainPending = true;
+    if (!this.res.writableNeedDrain) {
+      // Below the socket's own high-water mark no 'drain' will come: go on in the next turn.
+      setImmediate(() => this.onDrain());
+      return;
+    }
+    this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
+  }
+
+  private onDrain(): void {
+    if (!this.isDrainPending || this.state === 'closed') return;
+    this.isDrainPending = false;
+    this.clearStallTimer();
+    void this.catchUp();
+  }
+
+  private onStall(): void {
+    this.stallTimer = null;
+    const behind = this.start.feed.head() - this.cursor + this.res.writableLength;
+    if (behind > this.limits.maxUnsentBytes) this.destroy('slow');
+    else this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
+  }
+
+  private finish(): void {
+    this.end('finished');
+  }
+
+  /** Writes bytes; false once the unsent bytes reach a quarter of the limit (time to wait for a drain). */
+  private write(data: Buffer): boolean {
+    this.res.write(data);
+    this.bytesWritten += data.length;
+    return this.res.writableLength < this.limits.maxUnsentBytes / 4;
+  }
+
+  private close(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeReason = reason;
+    this.clearStallTimer();
+    this.start.release();
+    const listeners = this.closeListeners;
+    this.closeListeners = [];
+    for (const listener of listeners) listener(reason);
+  }
+
+  private clearStallTimer(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+  }
+}

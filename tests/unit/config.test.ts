@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, defaultYarnBin, loadConfig } from '../../src/config.js';
+import { repoRoot } from '../../src/paths.js';
+
+describe('loadConfig', () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'config-test-'));
+  afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));
+
+  it('gives the contract defaults for an empty environment', () => {
+    const config = loadConfig({}, cwd);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      projectsRoots: [fs.realpathSync(path.join(repoRoot, 'examples'))],
+      dataDir: path.join(cwd, 'data'),
+      maxClients: 100,
+      heartbeatMs: 15000,
+      retryMs: 3000,
+      maxConcurrentBuilds: 2,
+      maxQueuedBuilds: 20,
+      buildTimeoutMs: 1800000,
+      authToken: null,
+      corsOrigins: null,
+      yarnBin: defaultYarnBin(),
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const other = fs.mkdtempSync(path.join(cwd, 'root-'));
+    const config = loadConfig(
+      {
+        PORT: '0',
+        HOST: '0.0.0.0',
+        PROJECTS_ROOT: `${cwd}:${other}`,
+        DATA_DIR: 'state',
+        MAX_CLIENTS: '7',
+        HEARTBEAT_MS: '250',
+        RETRY_MS: '0',
+        MAX_CONCURRENT_BUILDS: '3',
+        MAX_QUEUED_BUILDS: '0',
+        BUILD_TIMEOUT_MS: '60000',
+        AUTH_TOKEN: 's3cret',
+        CORS_ORIGINS: 'https://a.example, http://b.example:8080',
+        YARN_BIN: '/opt/yarn/bin/yarn',
+      },
+      cwd,
+    );
+    expect(config).toMatchObject({
+      port: 0,
+      host: '0.0.0.0',
+      projectsRoots: [fs.realpathSync(cwd), fs.realpathSync(other)],
+      dataDir: path.join(cwd, 'state'),
+      maxClients: 7,
+      heartbeatMs: 250,
+      retryMs: 0,
+      maxConcurrentBuilds: 3,
+      maxQueuedBuilds: 0,
+      buildTimeoutMs: 60000,
+      authToken: 's3cret',
+      corsOrigins: ['https://a.example', 'http://b.example:8080'],
+      yarnBin: '/opt/yarn/bin/yarn',
+    });
+  });
+
+  it('accepts * as CORS_ORIGINS', () => expect(loadConfig({ CORS_ORIGINS: '*' }, cwd).corsOrigins).toBe('*'));
+
+  it('takes only PATH, HOME and LANG of the environment for builds', () => {
+    const config = loadConfig({ PATH: '/x/bin', HOME: '/home/x', LANG: 'de_DE.UTF-8', AUTH_TOKEN: 't' }, cwd);
+    expect(config.inheritedEnv).toEqual({ path: '/x/bin', home: '/home/x', lang: 'de_DE.UTF-8' });
+  });
+
+  it.each([
+    ['MAX_CLIENTS', 'abc', 'MAX_CLIENTS must be a positive integer, got "abc"'],
+    ['MAX_CLIENTS', '0', 'MAX_CLIENTS must be a positive integer no larger than'],
+    ['PORT', '-1', 'PORT must be a non-negative integer, got "-1"'],
+    ['PORT', '65536', 'PORT must be a non-negative integer no larger than 65535, got "65536"'],
+    ['PORT', '3.5', 'PORT must be a non-negative integer, got "3.5"'],
+    ['HEARTBEAT_MS', '1e3', 'HEARTBEAT_MS must be'],
+    ['RETRY_MS', '-5', 'RETRY_MS must be a non-negative integer'],
+    ['MAX_CONCURRENT_BUILDS', '0', 'MAX_CONCURRENT_BUILDS must be a positive integer'],
+    ['MAX_QUEUED_BUILDS', 'many', 'MAX_QUEUED_BUILDS must be a non-negative integer'],
+    ['BUILD_TIMEOUT_MS', '0', 'BUILD_TIMEOUT_MS must be a positive integer'],
+    ['PROJECTS_ROOT', '/no/such/folder', 'PROJECTS_ROOT folder does not exist: "/no/such/folder"'],
+    ['AUTH_TOKEN', '   ', 'AUTH_TOKEN is set but empty'],
+    ['CORS_ORIGINS', 'not a url', 'CORS_ORIGINS must be "*" or a comma-separated list of origins, got "not a url"'],
+    ['CORS_ORIGINS', 'https://a.example/path', 'CORS_ORIGINS entries must be bare origins'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
+  ])('refuses %s=%j with one line naming it', (name, value, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value }, cwd);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('refuses a PROJECTS_ROOT entry that is a file', () => {
+    const file = path.join(cwd, 'a-file');
+    fs.writeFileSync(file, '');
+    expect(() => loadConfig({ PROJECTS_ROOT: file }, cwd)).toThrow('PROJECTS_ROOT entry is not a folder');
+  });
+});
