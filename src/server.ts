@@ -24,6 +24,8 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The Node server underneath, for operations and tests. */
+  readonly httpServer: http.Server;
   /**
    * Graceful stop: no new connections or builds, running builds killed and recorded as
    * interrupted, every stream sent its final events and closed, every log flushed.
@@ -88,6 +90,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   return {
     url: `http://${host}:${port}`,
     port,
+    httpServer: server,
     shutdown: () => {
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -41,8 +41,9 @@ const SCAN_CHUNK_BYTES = 1 << 20;
  * is told so that it can fail the build.
  */
 export class BuildHistory implements Feed {
+  /** Descriptor for reads of an existing file; appends get their own (appendFd). */
   private fd: number | null = null;
-  private isWritable = false;
+  private appendFd: number | null = null;
   private diskBytes = 0;
   private readonly memory: Buffer[] = [];
   private memoryBytes = 0;
@@ -50,6 +51,8 @@ export class BuildHistory implements Feed {
   private readonly numbers: number[] = [];
   private complete = false;
   private storageError: Error | null = null;
+  private readsInFlight = 0;
+  private isClosing = false;
   /** Readers attached; the owner closes the file when none is left and the build is over. */
   readers = 0;
 
@@ -141,27 +144,40 @@ export class BuildHistory implements Feed {
   }
 
   async read(from: number, maxBytes: number): Promise<Buffer | null> {
-    if (!this.isKept(from)) return null;
-    if (from < this.diskBytes) {
-      const length = Math.min(maxBytes, this.diskBytes - from);
-      const buffer = Buffer.allocUnsafe(length);
-      const fd = this.fd;
-      if (fd === null) return null;
-      const bytesRead = await this.fsOps.read(fd, buffer, 0, length, from);
+    if (!this.isKept(from) || this.isClosing) return null;
+    if (from >= this.diskBytes) return this.readMemory(from, maxBytes);
+    const length = Math.min(maxBytes, this.diskBytes - from);
+    const buffer = Buffer.allocUnsafe(length);
+    this.readsInFlight += 1;
+    try {
+      const bytesRead = await this.fsOps.read((this.fd ?? this.appendFd)!, buffer, 0, length, from);
       return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+    } finally {
+      this.readsInFlight -= 1;
+      if (this.isClosing && this.readsInFlight === 0) this.closeFile();
     }
-    return this.readMemory(from, maxBytes);
   }
 
-  /** Closes the file; the history must not be used afterwards. */
+  /**
+   * Closes the file once no read is in flight (closing it under a read could hand that read
+   * another file's bytes when the descriptor is reused). The history is not used afterwards.
+   */
   close(): void {
-    if (this.fd === null) return;
-    try {
-      this.fsOps.closeSync(this.fd);
-    } catch {
-      // Nothing useful to do: the descriptor is gone either way.
+    this.isClosing = true;
+    if (this.readsInFlight === 0) this.closeFile();
+  }
+
+  private closeFile(): void {
+    for (const fd of [this.fd, this.appendFd]) {
+      if (fd === null) continue;
+      try {
+        this.fsOps.closeSync(fd);
+      } catch {
+        // Nothing useful to do: the descriptor is gone either way.
+      }
     }
     this.fd = null;
+    this.appendFd = null;
   }
 
   private writeToDisk(data: Buffer, position: number): number {
@@ -169,7 +185,7 @@ export class BuildHistory implements Feed {
     try {
       this.openForAppend();
       while (written < data.length) {
-        written += this.fsOps.writeSync(this.fd!, data, written, data.length - written, position + written);
+        written += this.fsOps.writeSync(this.appendFd!, data, written, data.length - written, position + written);
       }
     } catch (error) {
       this.storageError = error as Error;
@@ -179,13 +195,11 @@ export class BuildHistory implements Feed {
   }
 
   private openForAppend(): void {
-    if (this.isWritable) return;
+    if (this.appendFd !== null) return;
     const fd = this.fsOps.openSync(this.file, 'a+');
     // A torn or malformed tail found by index() is cut off so that new frames follow whole ones.
     this.fsOps.ftruncateSync(fd, this.diskBytes);
-    if (this.fd !== null) this.fsOps.closeSync(this.fd);
-    this.fd = fd;
-    this.isWritable = true;
+    this.appendFd = fd;
   }
 
   private keepInMemory(data: Buffer): void {

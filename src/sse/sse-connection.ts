@@ -117,7 +117,14 @@ export class SseConnection {
         else this.state = 'live';
         return;
       }
-      const data = await feed.read(this.cursor, this.limits.readChunkBytes);
+      let data: Buffer | null;
+      try {
+        data = await feed.read(this.cursor, this.limits.readChunkBytes);
+      } catch {
+        // The history cannot be read (a disk error): this client reconnects and gets a reset.
+        this.destroy('error');
+        return;
+      }
       if (this.state !== 'catching-up') return;
       if (data === null) {
         // The global history dropped what this client had not read yet; it resumes with a reset.

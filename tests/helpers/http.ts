@@ -1,0 +1,58 @@
+/** A response read whole, with its JSON body when it has one. */
+export interface JsonResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly json: any;
+}
+
+export async function request(url: string, init: RequestInit = {}): Promise<JsonResponse> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  return request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+/** POSTs a build and insists on 202; returns the Build. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function startBuild(baseUrl: string, projectPath: string, headers: Record<string, string> = {}): Promise<any> {
+  const response = await postJson(`${baseUrl}/api/project/build`, { projectPath }, headers);
+  if (response.status !== 202) throw new Error(`POST ${projectPath}: ${response.status} ${response.text}`);
+  return response.json.build;
+}
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'];
+
+/** Polls a build until it has a final status; returns it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function waitForEnd(baseUrl: string, id: string, timeoutMs = 30000, headers: Record<string, string> = {}): Promise<any> {
+  return waitForBuild(baseUrl, id, (build) => TERMINAL.includes(build.status), timeoutMs, headers);
+}
+
+export async function waitForBuild(
+  baseUrl: string,
+  id: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  accept: (build: any) => boolean,
+  timeoutMs = 30000,
+  headers: Record<string, string> = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await request(`${baseUrl}/api/builds/${id}`, { headers });
+    if (response.status === 200 && accept(response.json)) return response.json;
+    if (Date.now() > deadline) throw new Error(`build ${id} did not get there in ${timeoutMs} ms: ${response.text.slice(0, 300)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
