@@ -1,14 +1,24 @@
 import type { Config } from 'jest';
 
-const config: Config = {
+const typescript: Config = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   // Sources import siblings as './x.js' (NodeNext); jest resolves the .ts file instead.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+};
+
+/**
+ * Two projects: `node` (npm test) needs nothing but Node; `browser` (npm run test:browser)
+ * drives Debian's Chromium and is checked for it before it starts.
+ */
+const config: Config = {
   testTimeout: 30000,
+  projects: [
+    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/browser/'] },
+    { ...typescript, displayName: 'browser', roots: ['<rootDir>/tests/browser'] },
+  ],
 };
 
 export default config;
