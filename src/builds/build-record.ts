@@ -32,6 +32,11 @@ export interface Build {
 export interface BuildRecord {
   build: Build;
   idempotencyKey: string | null;
+  /**
+   * The process group of the step running now, kept so that a server that crashed can
+   * end what it left running when it starts again.
+   */
+  processGroup?: number | null;
 }
 
 /** The steps every build runs, in order: `yarn install`, then `yarn build` if that succeeded. */

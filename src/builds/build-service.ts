@@ -21,6 +21,7 @@ import type { BuildStore } from './build-store.js';
 import { formatLogTime } from './format-time.js';
 import type { OutputLine } from './line-splitter.js';
 import { startStep, type OutputStream, type RunningStep } from './run-step.js';
+import { killOrphanedGroup } from './orphans.js';
 import { StepOutput } from './step-output.js';
 
 /** The contract: a repeated POST with the same Idempotency-Key within 24 hours gets the same build. */
@@ -216,15 +217,26 @@ export class BuildService {
     });
     active.step = running;
     if (active.stop) running.stop();
+    this.recordProcessGroup(active, running.processGroup);
     const result = await running.done;
     output.end();
     active.step = null;
+    this.recordProcessGroup(active, null);
 
     if (result.startError) this.emitSystemLine(active, step.name, `Could not run ${step.command}: ${result.startError}`);
+    else if (result.exitCode !== 0) {
+      const gone = describeMissingProject(active.record.build.projectPath);
+      if (gone) this.emitSystemLine(active, step.name, gone);
+    }
     step.exitCode = result.exitCode;
     step.finishedAt = new Date(this.now()).toISOString();
     step.status = active.stop?.status ?? (result.exitCode === 0 ? 'succeeded' : 'failed');
     this.emitBuild(active);
+  }
+
+  private recordProcessGroup(active: ActiveBuild, processGroup: number | null): void {
+    active.record.processGroup = processGroup;
+    this.save(active);
   }
 
   private async makeTmpDir(active: ActiveBuild): Promise<string | null> {
@@ -274,6 +286,11 @@ export class BuildService {
 
   private async repair(record: BuildRecord): Promise<void> {
     const { build } = record;
+    if (record.processGroup) {
+      const killed = killOrphanedGroup(record.processGroup, build.projectPath);
+      if (killed > 0) this.logger.warn({ build: build.id, processes: killed }, 'ended processes left running by the previous server');
+      record.processGroup = null;
+    }
     const last = await this.eventLog.lastEvent(build.id);
     if (last?.event === 'end') {
       // The history ended but the record was not saved after it (a crash in between).
@@ -347,6 +364,13 @@ function newActiveBuild(record: BuildRecord): ActiveBuild {
     markFinished = resolve;
   });
   return { record, startedAtMs: null, step: null, stop: null, timeout: null, finished, markFinished };
+}
+
+/** Why a project cannot be built any more (it was deleted during the build), or null. */
+function describeMissingProject(projectPath: string): string | null {
+  if (!fs.existsSync(projectPath)) return `The project folder ${projectPath} no longer exists`;
+  if (!fs.existsSync(path.join(projectPath, 'package.json'))) return `The project folder ${projectPath} no longer has a package.json`;
+  return null;
 }
 
 function currentStepName(active: ActiveBuild): StepName | null {

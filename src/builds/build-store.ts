@@ -91,7 +91,11 @@ function parseRecord(id: string, text: string): BuildRecord {
   if (!build || typeof build !== 'object' || build.id !== id || typeof build.status !== 'string' || !Array.isArray(build.steps)) {
     throw new Error('not a build record');
   }
-  return { build, idempotencyKey: typeof value.idempotencyKey === 'string' ? value.idempotencyKey : null };
+  return {
+    build,
+    idempotencyKey: typeof value.idempotencyKey === 'string' ? value.idempotencyKey : null,
+    processGroup: Number.isInteger(value.processGroup) && value.processGroup! > 1 ? value.processGroup! : null,
+  };
 }
 
 function compareNewestFirst(a: Build, b: Build): number {

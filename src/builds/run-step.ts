@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
 import { KILL_GRACE_MS, terminateGroup } from './process-group.js';
@@ -23,6 +24,8 @@ export interface StepResult {
 }
 
 export interface RunningStep {
+  /** The process group of the step (its leader's pid), or null when it did not start. */
+  readonly processGroup: number | null;
   /** Resolves when the process has exited, its output is all read and its whole group is gone. */
   readonly done: Promise<StepResult>;
   /** Ends the whole process tree: SIGTERM to its group, SIGKILL after the grace period. */
@@ -68,11 +71,12 @@ export function startStep(options: StepOptions): RunningStep {
     const exitCode = result.exitCode ?? (signal ? 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0) : null);
     return { exitCode, signal, startError: null };
   });
-  return { done, stop };
+  return { processGroup: subprocess.pid ?? null, done, stop };
 }
 
 function describeStartError(options: StepOptions, code: string): string {
-  if (code === 'ENOENT') return `cannot start ${options.file} in ${options.cwd}: the program or the folder does not exist (ENOENT)`;
-  if (code === 'EACCES') return `cannot start ${options.file}: it is not executable (EACCES)`;
+  if (!fs.existsSync(options.cwd)) return `the project folder ${options.cwd} no longer exists`;
+  if (code === 'ENOENT') return `${options.file} does not exist (set YARN_BIN to a yarn executable)`;
+  if (code === 'EACCES') return `${options.file} is not executable (EACCES)`;
   return `cannot start ${options.file} in ${options.cwd} (${code})`;
 }

@@ -101,6 +101,14 @@ export class BuildHistory implements Feed {
     return from >= 0 && from <= this.head();
   }
 
+  /**
+   * Marks a history that nobody will append to as complete even without its `end` (one
+   * loaded from disk after a crash), so that readers stop at its head instead of waiting.
+   */
+  seal(): void {
+    this.complete = true;
+  }
+
   /** Number of events in the history. */
   get eventCount(): number {
     return this.ends.length;

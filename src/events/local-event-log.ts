@@ -66,7 +66,7 @@ export class LocalEventLog implements EventLog {
   }
 
   async reopenBuild(buildId: string): Promise<string | null> {
-    const { problem } = await this.load(buildId);
+    const { problem } = await this.load(buildId, true);
     return problem;
   }
 
@@ -139,7 +139,7 @@ export class LocalEventLog implements EventLog {
   }
 
   async openBuildStream(buildId: string, lastEventId: string | null): Promise<StreamStart | StreamFinished> {
-    const { state } = await this.load(buildId);
+    const { state } = await this.load(buildId, false);
     const { history } = state;
     history.readers += 1;
     let released = false;
@@ -169,8 +169,12 @@ export class LocalEventLog implements EventLog {
     this.builds.clear();
   }
 
-  /** The open history of a build, loading it from its file when it is not open. */
-  private async load(buildId: string): Promise<{ state: BuildFeedState; problem: string | null }> {
+  /**
+   * The open history of a build, loading it from its file when it is not open. Running
+   * builds are always open, so a history loaded here is over unless it is being repaired
+   * (`forAppend`): it is sealed, for its readers to stop at its head.
+   */
+  private async load(buildId: string, forAppend: boolean): Promise<{ state: BuildFeedState; problem: string | null }> {
     const open = this.builds.get(buildId);
     if (open) return { state: open, problem: null };
     let loading = this.opening.get(buildId);
@@ -178,6 +182,7 @@ export class LocalEventLog implements EventLog {
     if (!loading) {
       loading = BuildHistory.open(buildId, this.options.historyFile(buildId), this.fileSystem).then((result) => {
         problem = result.problem;
+        if (!forAppend) result.history.seal();
         const state = { history: result.history, assigned: result.history.eventCount };
         this.builds.set(buildId, state);
         return state;
@@ -191,6 +196,7 @@ export class LocalEventLog implements EventLog {
   private closeIfIdle(buildId: string): void {
     const state = this.builds.get(buildId);
     if (!state || state.history.readers > 0 || !state.history.isComplete()) return;
+    if (state.history.failure) return; // part of it lives only in memory: closing would lose it
     if (state.assigned > state.history.eventCount) return; // events still queued for it
     state.history.close();
     this.builds.delete(buildId);
