@@ -1,0 +1,27 @@
+import dayjs from 'dayjs';
+import type { Build } from '../builds/build-record.js';
+
+const HEADERS = ['ID', 'STATUS', 'EXIT', 'DURATION', 'CREATED', 'PROJECT'] as const;
+
+/** Builds as an aligned text table, one row each, the project path last so that it never truncates. */
+export function formatBuildTable(builds: readonly Build[]): string {
+  if (builds.length === 0) return 'No builds yet.\n';
+  const rows = builds.map((build) => [
+    build.id,
+    build.status,
+    build.exitCode === null ? '-' : String(build.exitCode),
+    build.durationMs === null ? '-' : formatDuration(build.durationMs),
+    dayjs(build.createdAt).format('YYYY-MM-DD HH:mm:ss'),
+    build.projectPath,
+  ]);
+  const table = [[...HEADERS], ...rows];
+  const widths = HEADERS.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  return table.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n') + '\n';
+}
+
+/** 850 ms → `0.9s`, 75 s → `1m15s`. */
+export function formatDuration(durationMs: number): string {
+  if (durationMs < 60000) return `${(durationMs / 1000).toFixed(1)}s`;
+  const seconds = Math.round(durationMs / 1000);
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+}
