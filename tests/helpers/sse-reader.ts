@@ -29,6 +29,7 @@ export class SseReader {
   private readonly decoder = new TextDecoder();
   private pending: { id: string | undefined; event: string; data: string[] } = { id: undefined, event: '', data: [] };
   private lastId: string | undefined;
+  private idBuffer: string | undefined;
   private resolveClosed!: () => void;
   private readonly waiters = new Set<() => void>();
 
@@ -129,6 +130,8 @@ export class SseReader {
         } catch {
           json = undefined;
         }
+        // As the spec says, the id buffer becomes the last event id only when an event is dispatched.
+        this.lastId = this.idBuffer;
         this.events.push({ id: this.lastId, event: this.pending.event || 'message', data, json, receivedAt: Date.now() });
       }
       this.pending = { id: undefined, event: '', data: [] };
@@ -141,7 +144,7 @@ export class SseReader {
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'id') this.lastId = value;
+    if (field === 'id') this.idBuffer = value;
     else if (field === 'event') this.pending.event = value;
     else if (field === 'data') this.pending.data.push(value);
     else if (field === 'retry' && /^\d+$/.test(value)) this.retries.push(Number(value));
