@@ -15,6 +15,12 @@ export interface StreamRouteDeps {
   readonly limits: ConnectionLimits;
 }
 
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+};
+
 /** How long the kernel waits before probing an idle stream's peer (finds vanished hosts). */
 const KEEP_ALIVE_PROBE_MS = 30000;
 
@@ -25,6 +31,12 @@ export function addStreamRoute(router: Router, deps: StreamRouteDeps): void {
     // The header wins over the query parameter, as the contract says.
     const lastEventId = ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId') || null;
     if (buildId !== undefined) deps.service.get(buildId); // 404 for an unknown build
+    if (ctx.method === 'HEAD') {
+      // The headers a stream would get, without taking a slot for a body that never comes.
+      ctx.set(SSE_HEADERS);
+      ctx.status = 200;
+      return;
+    }
 
     if (!deps.pool.reserve()) throw new PoolFullError(deps.maxClients);
     let start: StreamStart;
@@ -60,12 +72,7 @@ function openStream(ctx: Context, start: StreamStart, deps: StreamRouteDeps): vo
   socket.setKeepAlive(true, KEEP_ALIVE_PROBE_MS);
   // A close-delimited body: no chunked framing around every write; the stream ends with the connection.
   res.removeHeader('Transfer-Encoding');
-  res.writeHead(200, {
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-cache, no-transform',
-    'X-Accel-Buffering': 'no',
-    Connection: 'close',
-  });
+  res.writeHead(200, { ...SSE_HEADERS, Connection: 'close' });
   res.flushHeaders();
   const connection = new SseConnection(res, start, deps.limits);
   deps.pool.add(connection);

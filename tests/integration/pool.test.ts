@@ -55,6 +55,13 @@ describe('the SSE connection pool', () => {
     for (const reader of [...open, next]) reader.close();
   });
 
+  it('answers HEAD with the stream headers without taking a slot', async () => {
+    const response = await fetch(`${server.url}/api/log/push`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(await metric(server, 'buildlog_sse_clients')).toBe(0);
+  });
+
   it('counts build streams and a reserved slot against the cap the same way', async () => {
     const build = await startBuild(server.url, 'failing');
     await waitForEnd(server.url, build.id);
