@@ -1,0 +1,295 @@
+import { ApiError, createApiClient } from './api-client.js';
+import { BuildLog } from './build-log.js';
+import { BuildSummary } from './build-summary.js';
+import { ConnectionView } from './connection-view.js';
+import { findFirstError } from './first-error.js';
+import { isFinished } from './format.js';
+import { HistoryView } from './history-view.js';
+import { LogSearch } from './log-search.js';
+import { LogView } from './log-view.js';
+import { formatHash, parseHash } from './permalink.js';
+import { ProjectForm } from './project-form.js';
+import { wireRawLogDownload } from './raw-log-download.js';
+import { SearchBox } from './search-box.js';
+import { StreamHub } from './stream-hub.js';
+import { createTokenPrompt } from './token-dialog.js';
+import { TokenStore } from './token-store.js';
+import { onNextFrame } from './frame.js';
+
+/** The page: wires the API, the shared streams and the views together. */
+
+const HISTORY_LIMIT = 50;
+const SHOW_TIME_KEY = 'buildlog.showTime';
+
+const $ = (selector) => document.querySelector(selector);
+
+const tokens = new TokenStore();
+const askToken = createTokenPrompt({ dialog: $('#token-dialog'), tokens });
+const api = createApiClient({ tokens, askToken });
+const hub = new StreamHub({ tokens });
+const connection = new ConnectionView($('#connection'), { onAskToken: () => askToken(false) });
+hub.onRoleChange((isLeader) => connection.setShared(!isLeader));
+
+const notice = $('#notice');
+function showNotice(message) {
+  notice.textContent = message;
+  notice.hidden = !message;
+}
+
+// ---- builds and their history ----
+
+/** Every build this page knows, by id; kept current by the global stream. */
+const builds = new Map();
+const history = new HistoryView($('#history-list'), $('#history-empty'));
+const summary = new BuildSummary($('#build'));
+
+/** How far a build has got, to keep the newest state when a list and an event cross. */
+function progress(build) {
+  const steps = build.steps ?? [];
+  return [
+    isFinished(build.status) ? 1 : 0,
+    steps.filter((step) => step.finishedAt).length,
+    steps.filter((step) => step.startedAt).length,
+    build.startedAt ? 1 : 0,
+  ];
+}
+
+function isAtLeastAsFar(a, b) {
+  const pa = progress(a);
+  const pb = progress(b);
+  for (let i = 0; i < pa.length; i += 1) if (pa[i] !== pb[i]) return pa[i] > pb[i];
+  return true;
+}
+
+function upsertBuild(build) {
+  const known = builds.get(build.id);
+  if (known && !isAtLeastAsFar(build, known)) return;
+  builds.set(build.id, build);
+  onNextFrame(renderHistory);
+  if (build.id === selected.id) {
+    summary.render(selected.id, build);
+    logView.setSteps(build.steps);
+  }
+}
+
+function renderHistory() {
+  const newest = [...builds.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  for (const old of newest.slice(HISTORY_LIMIT * 2)) if (old.id !== selected.id) builds.delete(old.id);
+  history.render(newest.slice(0, HISTORY_LIMIT), selected.id);
+}
+
+async function refreshHistory() {
+  try {
+    for (const build of await api.builds(HISTORY_LIMIT)) upsertBuild(build);
+  } catch (error) {
+    showNotice(`Could not list the builds: ${error.message}`);
+  }
+}
+
+// ---- the selected build's log ----
+
+const log = new BuildLog();
+const search = new LogSearch();
+const logElement = $('#log');
+const jumpLatest = $('#jump-latest');
+const followButton = $('#follow-button');
+let linesAtPause = 0;
+
+const logView = new LogView(logElement, {
+  log,
+  search,
+  onBeforeRender: takeLogChanges,
+  onRender: renderLogStatus,
+  onFollowChange(isFollowing) {
+    linesAtPause = log.lines.length;
+    followButton.setAttribute('aria-pressed', String(isFollowing));
+    jumpLatest.hidden = isFollowing;
+  },
+});
+
+/** Once per frame: the lines that arrived update the search. */
+function takeLogChanges() {
+  const { wasCleared, lineIndexes } = log.takeChanges();
+  if (wasCleared) search.clearLines();
+  if (lineIndexes.length > 0) search.update(log.lines, lineIndexes);
+  searchBox.renderCount();
+}
+
+function renderLogStatus() {
+  const count = log.lines.length;
+  const text = `${count.toLocaleString('en')} line${count === 1 ? '' : 's'}`;
+  const summaryElement = $('#log-summary');
+  if (summaryElement.textContent !== text) summaryElement.textContent = text;
+  logElement.dataset.lines = String(count);
+  if (!logView.isFollowing) {
+    const fresh = Math.max(0, count - linesAtPause);
+    jumpLatest.textContent = fresh > 0 ? `↓ Jump to latest (${fresh.toLocaleString('en')} new)` : '↓ Jump to latest';
+  }
+}
+
+/** The build shown, and how to stop following it. */
+const selected = { id: null, stop: null };
+
+function selectBuild(id) {
+  if (id === selected.id) return;
+  selected.stop?.();
+  selected.stop = null;
+  selected.id = id;
+  log.clear();
+  search.clearLines();
+  logView.showBuild(id);
+  const build = id ? builds.get(id) : null;
+  summary.render(id, build ?? null);
+  logView.setSteps(build?.steps ?? []);
+  renderHistory();
+  connection.set('build', null);
+  $('#log-tools').hidden = !id;
+  if (!id) return;
+  selected.stop = hub.subscribe(`build:${id}`, {
+    onEvent: (name, _eventId, data) => onBuildEvent(id, name, data),
+    onState: (state, detail) => {
+      if (selected.id === id) connection.set('build', state, detail);
+    },
+  });
+  if (!build) {
+    api.build(id).then(upsertBuild, (error) => {
+      if (error instanceof ApiError && error.status === 404) showNotice(`There is no build ${id} on this server.`);
+    });
+  }
+}
+
+function onBuildEvent(id, name, data) {
+  if (id !== selected.id) return;
+  if (name === 'log') {
+    log.append(JSON.parse(data));
+    logView.refresh();
+  } else if (name === 'build' || name === 'end') {
+    upsertBuild(JSON.parse(data).build);
+  } else if (name === 'reset') {
+    // The server (or the tab holding the stream) starts this build over: rebuild from what follows.
+    log.clear();
+    logView.logCleared();
+  }
+}
+
+setInterval(() => {
+  const build = selected.id ? builds.get(selected.id) : null;
+  if (!build || isFinished(build.status)) return;
+  summary.tick(build);
+  logView.tickClock();
+}, 1000);
+
+// ---- the address: #build=<id>&L<n> ----
+
+function followHash() {
+  const { build, line } = parseHash(location.hash);
+  selectBuild(build);
+  logView.setTarget(build ? line : null);
+}
+addEventListener('hashchange', followHash);
+
+// ---- toolbar ----
+
+const showTime = $('#show-time');
+try {
+  showTime.checked = localStorage.getItem(SHOW_TIME_KEY) === '1';
+} catch {
+  // Storage can be disabled: timestamps then start hidden.
+}
+logView.setShowTime(showTime.checked);
+showTime.addEventListener('change', () => {
+  logView.setShowTime(showTime.checked);
+  try {
+    localStorage.setItem(SHOW_TIME_KEY, showTime.checked ? '1' : '0');
+  } catch {
+    // Not remembered, then.
+  }
+});
+
+followButton.addEventListener('click', () => {
+  if (logView.isFollowing) logView.pauseFollowing();
+  else logView.follow();
+});
+jumpLatest.addEventListener('click', () => {
+  logView.follow();
+  logElement.focus();
+});
+
+$('#first-error').addEventListener('click', () => {
+  const index = findFirstError(log.lines);
+  if (index === -1) {
+    showNotice('No error lines in this log: no line names an error and nothing was written to stderr.');
+    return;
+  }
+  showNotice('');
+  goToLine(index + 1);
+});
+
+/** Points the address at a line; the hashchange highlights it and scrolls to it. */
+function goToLine(number) {
+  const hash = formatHash(selected.id, number);
+  if (location.hash === hash) logView.setTarget(number);
+  else location.hash = hash;
+}
+
+const searchBox = new SearchBox($('#search-form'), {
+  search,
+  lines: () => log.lines,
+  onMove: (lineIndex) => logView.revealLine(lineIndex),
+  onChange: () => logView.refresh(),
+});
+
+wireRawLogDownload($('#download-link'), { tokens, fetchRawLog: api.rawLog, onError: showNotice });
+
+$('#cancel-button').addEventListener('click', async () => {
+  if (!selected.id) return;
+  try {
+    upsertBuild(await api.cancel(selected.id));
+    showNotice('');
+  } catch (error) {
+    showNotice(error instanceof ApiError && error.code === 'not_running' ? 'That build is already over.' : `Could not cancel: ${error.message}`);
+  }
+});
+
+// ---- starting builds ----
+
+const projectForm = new ProjectForm($('#build-form'), {
+  async onSubmit(projectPath) {
+    try {
+      const { body } = await api.startBuild(projectPath);
+      showNotice('');
+      upsertBuild(body.build);
+      location.hash = formatHash(body.build.id);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'already_building' && error.body?.build) {
+        upsertBuild(error.body.build);
+        location.hash = formatHash(error.body.build.id);
+        showNotice('That project is already building: here is its build.');
+        return;
+      }
+      showNotice(error.message);
+    }
+  },
+});
+
+api.projects().then(
+  (projects) => projectForm.showProjects(projects),
+  (error) => showNotice(`Could not list the projects: ${error.message}`),
+);
+
+// ---- start ----
+
+hub.subscribe('global', {
+  onEvent(name, _id, data) {
+    if (name === 'build') upsertBuild(JSON.parse(data).build);
+    if (name === 'reset') void refreshHistory();
+  },
+  onState(state, detail) {
+    connection.set('global', state, detail);
+    // Whatever happened while not connected is in the list.
+    if (state === 'connected') void refreshHistory();
+    if (state === 'unauthorized') void askToken(tokens.get() !== null);
+  },
+});
+
+followHash();
