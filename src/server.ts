@@ -17,6 +17,7 @@ export interface ServerOptions {
   readonly logger: Logger;
   readonly connectionLimits?: Partial<ConnectionLimits>;
   readonly globalHistoryEvents?: number;
+  readonly historyCacheBytes?: number;
   readonly historyFileSystem?: HistoryFileSystem;
   readonly killGraceMs?: number;
 }
@@ -48,6 +49,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const eventLog = new LocalEventLog({
     historyFile: (id) => store.historyFile(id),
     ...(options.globalHistoryEvents !== undefined ? { globalHistoryEvents: options.globalHistoryEvents } : {}),
+    ...(options.historyCacheBytes !== undefined ? { historyCacheBytes: options.historyCacheBytes } : {}),
     ...(options.historyFileSystem ? { fileSystem: options.historyFileSystem } : {}),
   });
   const pool = new ClientPool(config.maxClients, config.heartbeatMs);

@@ -1,20 +1,21 @@
 import fs from 'node:fs';
 import type { Feed } from './feed.js';
-import { FrameParser } from './frame-parser.js';
 import { parseEventId } from './event-id.js';
+import { HistoryChunkCache } from './history-chunk-cache.js';
 
 /** The file operations a BuildHistory uses; tests swap in failing ones to play a full disk. */
 export interface HistoryFileSystem {
   openSync(path: string, flags: string): number;
+  sizeSync(fd: number): number;
   writeSync(fd: number, buffer: Buffer, offset: number, length: number, position: number | null): number;
   ftruncateSync(fd: number, length: number): void;
   closeSync(fd: number): void;
   read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
-  readSync(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
 }
 
 export const nodeHistoryFileSystem: HistoryFileSystem = {
   openSync: (p, flags) => fs.openSync(p, flags),
+  sizeSync: (fd) => fs.fstatSync(fd).size,
   writeSync: (fd, buffer, offset, length, position) => fs.writeSync(fd, buffer, offset, length, position),
   ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
   closeSync: (fd) => fs.closeSync(fd),
@@ -22,7 +23,6 @@ export const nodeHistoryFileSystem: HistoryFileSystem = {
     new Promise((resolve, reject) =>
       fs.read(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))),
     ),
-  readSync: (fd, buffer, offset, length, position) => fs.readSync(fd, buffer, offset, length, position),
 };
 
 /** One event appended to a build's history: its global number and end offset within the data. */
@@ -31,24 +31,44 @@ export interface AppendedEvent {
   readonly end: number;
 }
 
-const SCAN_CHUNK_BYTES = 1 << 20;
+/** Histories are read and cached in aligned chunks of this size. */
+export const CHUNK_BYTES = 1 << 20;
+/** Enough of a file's end to hold its last `build` or `end` frame. */
+const TAIL_WINDOW_BYTES = 64 << 10;
+const INITIAL_TAIL_BYTES = 16 << 10;
+const EMPTY = Buffer.alloc(0);
+const FRAME_END = Buffer.from('\n\n');
+const ID_PREFIX = Buffer.from('id: ');
 
 /**
  * The whole event history of one build: its frames, appended to a file under DATA_DIR as they
- * are flushed (synchronously, so the file always holds everything a live reader was sent),
- * with an index from each event's position in the build to its end offset. When the disk
- * refuses a write, the rest is kept in memory so that no reader misses a line, and the owner
- * is told so that it can fail the build.
+ * are flushed (synchronously, so the file always holds everything a live reader was sent).
+ *
+ * Bytes are served in aligned chunks: the last, growing chunk is mirrored in memory; finished
+ * chunks go to a shared cache (or, when the disk refused part of them, are pinned in memory,
+ * so no reader misses a line). A replay is thus a series of zero-copy slices, read from disk
+ * at most once however many clients replay at once.
+ *
+ * The index from each event's position in the build to its end offset exists from the start
+ * for a new build; for one opened from disk it is built on first use (a resume with an id),
+ * since a plain replay needs only the head, which the file's tail tells.
  */
 export class BuildHistory implements Feed {
   /** Descriptor for reads of an existing file; appends get their own (appendFd). */
   private fd: number | null = null;
   private appendFd: number | null = null;
+  /** Bytes of ours on disk (a torn tail beyond them is cut before the next append). */
   private diskBytes = 0;
-  private readonly memory: Buffer[] = [];
-  private memoryBytes = 0;
+  private headBytes = 0;
+  private tail: Buffer = EMPTY;
+  private tailStart = 0;
+  private tailLength = 0;
+  private readonly pinned = new Map<number, Buffer>();
+  private readonly chunkReads = new Map<number, Promise<Buffer | null>>();
   private readonly ends: number[] = [];
   private readonly numbers: number[] = [];
+  private indexing: Promise<string | null> | null = null;
+  private isIndexComplete = false;
   private complete = false;
   private storageError: Error | null = null;
   private readsInFlight = 0;
@@ -60,37 +80,43 @@ export class BuildHistory implements Feed {
     readonly key: string,
     private readonly file: string,
     private readonly fsOps: HistoryFileSystem,
+    private readonly cache: HistoryChunkCache,
   ) {}
 
   /** A history for a build that has none yet: the file is created on the first append. */
-  static create(key: string, file: string, fsOps: HistoryFileSystem = nodeHistoryFileSystem): BuildHistory {
-    return new BuildHistory(key, file, fsOps);
+  static create(key: string, file: string, fsOps: HistoryFileSystem = nodeHistoryFileSystem, cache = new HistoryChunkCache(0)): BuildHistory {
+    const history = new BuildHistory(key, file, fsOps, cache);
+    history.markIndexed();
+    return history;
   }
 
   /**
-   * Opens a build's existing history and indexes it. A torn or malformed tail is left out
-   * (and cut off before the next append); `problem` says what was found.
+   * Opens a build's existing history from its tail: its head is the end of its last whole
+   * frame (a torn frame after it is left out, and cut off before the next append).
+   * `problem` says what was found wrong, if anything.
    */
   static async open(
     key: string,
     file: string,
     fsOps: HistoryFileSystem = nodeHistoryFileSystem,
+    cache = new HistoryChunkCache(0),
   ): Promise<{ history: BuildHistory; problem: string | null }> {
-    const history = new BuildHistory(key, file, fsOps);
+    const history = new BuildHistory(key, file, fsOps, cache);
     let fd: number;
     try {
       fd = fsOps.openSync(file, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { history, problem: null };
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      history.markIndexed();
+      return { history, problem: null };
     }
     history.fd = fd;
-    const problem = await history.index(fd);
+    const problem = await history.openTail(fsOps.sizeSync(fd));
     return { history, problem };
   }
 
   head(): number {
-    return this.diskBytes + this.memoryBytes;
+    return this.headBytes;
   }
 
   isComplete(): boolean {
@@ -98,7 +124,7 @@ export class BuildHistory implements Feed {
   }
 
   isKept(from: number): boolean {
-    return from >= 0 && from <= this.head();
+    return from >= 0 && from <= this.headBytes;
   }
 
   /**
@@ -109,40 +135,52 @@ export class BuildHistory implements Feed {
     this.complete = true;
   }
 
-  /** Number of events in the history. */
-  get eventCount(): number {
-    return this.ends.length;
-  }
-
   /** The first write error, once the disk refused a write. */
   get failure(): Error | null {
     return this.storageError;
   }
 
   /**
-   * Where a reader resumes after the event with this position in the build (0: from the
-   * start), checked against the event's global number; null when the id does not match.
+   * Indexes every event (once); needed before appending to a history opened from disk. A
+   * malformed frame ends the history there: it is cut off before the next append.
    */
-  offsetAfter(position: number, globalNumber: number): number | null {
+  async index(): Promise<string | null> {
+    this.indexing ??= this.scan().then(async (problem) => {
+      if (this.tailStart + this.tailLength !== this.headBytes) await this.loadTail();
+      this.isIndexComplete = true;
+      return problem;
+    });
+    return this.indexing;
+  }
+
+  /** Number of events in the history (after index()). */
+  get eventCount(): number {
+    return this.ends.length;
+  }
+
+  /**
+   * Where a reader resumes after the event at this position in the build (0: from the start),
+   * checked against the event's global number; null when the id does not match.
+   */
+  async offsetAfter(position: number, globalNumber: number): Promise<number | null> {
     if (position === 0) return 0;
+    await this.index();
     if (!Number.isInteger(position) || position < 0 || position > this.ends.length) return null;
     if (this.numbers[position - 1] !== globalNumber) return null;
     return this.ends[position - 1]!;
   }
 
-  /** Appends frames that were flushed together. Never throws: a failed write goes to memory. */
+  /** Appends frames that were flushed together. Never throws: what the disk refuses stays in memory. */
   append(data: Buffer, events: readonly AppendedEvent[], isFinal: boolean): { from: number; error: Error | null } {
-    const from = this.head();
+    if (!this.isIndexComplete) throw new Error('index() a reopened history before appending');
+    const from = this.headBytes;
     let error: Error | null = null;
     if (this.storageError === null) {
       const written = this.writeToDisk(data, from);
-      if (written < data.length) {
-        error = this.storageError;
-        this.keepInMemory(data.subarray(written));
-      }
-    } else {
-      this.keepInMemory(data);
+      if (written < data.length) error = this.storageError;
     }
+    this.mirror(data);
+    this.headBytes += data.length;
     for (const event of events) {
       this.ends.push(from + event.end);
       this.numbers.push(event.number);
@@ -153,17 +191,13 @@ export class BuildHistory implements Feed {
 
   async read(from: number, maxBytes: number): Promise<Buffer | null> {
     if (!this.isKept(from) || this.isClosing) return null;
-    if (from >= this.diskBytes) return this.readMemory(from, maxBytes);
-    const length = Math.min(maxBytes, this.diskBytes - from);
-    const buffer = Buffer.allocUnsafe(length);
-    this.readsInFlight += 1;
-    try {
-      const bytesRead = await this.fsOps.read((this.fd ?? this.appendFd)!, buffer, 0, length, from);
-      return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
-    } finally {
-      this.readsInFlight -= 1;
-      if (this.isClosing && this.readsInFlight === 0) this.closeFile();
-    }
+    if (from === this.headBytes) return EMPTY;
+    if (from >= this.tailStart) return this.tail.subarray(from - this.tailStart, Math.min(this.tailLength, from - this.tailStart + maxBytes));
+    const index = Math.floor(from / CHUNK_BYTES);
+    const chunk = this.pinned.get(index) ?? this.cache.get(this.chunkKey(index)) ?? (await this.loadChunk(index));
+    if (chunk === null) return null;
+    const offset = from - index * CHUNK_BYTES;
+    return chunk.subarray(offset, Math.min(chunk.length, offset + maxBytes));
   }
 
   /**
@@ -175,17 +209,152 @@ export class BuildHistory implements Feed {
     if (this.readsInFlight === 0) this.closeFile();
   }
 
-  private closeFile(): void {
-    for (const fd of [this.fd, this.appendFd]) {
-      if (fd === null) continue;
-      try {
-        this.fsOps.closeSync(fd);
-      } catch {
-        // Nothing useful to do: the descriptor is gone either way.
-      }
+  private markIndexed(): void {
+    this.indexing = Promise.resolve(null);
+    this.isIndexComplete = true;
+  }
+
+  /** Finds the head (end of the last whole frame) from the file's tail, and loads the last chunk. */
+  private async openTail(size: number): Promise<string | null> {
+    const windowStart = Math.max(0, size - TAIL_WINDOW_BYTES);
+    const window = await this.readFromDisk(windowStart, size - windowStart);
+    let problem: string | null = null;
+    let head = size;
+    if (size > 0 && !(window.length >= 2 && window.subarray(-2).equals(FRAME_END))) {
+      const lastEnd = window.lastIndexOf(FRAME_END);
+      if (lastEnd === -1 && windowStart > 0) return this.openByScanning(size);
+      head = lastEnd === -1 ? 0 : windowStart + lastEnd + 2;
+      problem = `${size - head} bytes of a torn last frame left out`;
     }
-    this.fd = null;
-    this.appendFd = null;
+    this.diskBytes = this.headBytes = head;
+    this.complete = lastFrameEvent(window.subarray(0, head - windowStart), windowStart === 0) === 'end';
+    await this.loadTail();
+    return problem;
+  }
+
+  /** For a torn frame too large for the tail window: index the whole file, which finds its head. */
+  private async openByScanning(size: number): Promise<string | null> {
+    // No tail yet: the scan reads every chunk from disk, and index() loads the tail after it.
+    this.diskBytes = this.headBytes = this.tailStart = size;
+    return this.index();
+  }
+
+  /** Loads the last, incomplete chunk (up to the head) into memory, where appends continue it. */
+  private async loadTail(): Promise<void> {
+    this.tailStart = Math.floor(this.headBytes / CHUNK_BYTES) * CHUNK_BYTES;
+    this.tailLength = this.headBytes - this.tailStart;
+    this.tail = await this.readFromDisk(this.tailStart, this.tailLength);
+  }
+
+  /** Reads the frames' ids from the start (only the ids: scanning a big log stays cheap). */
+  private async scan(): Promise<string | null> {
+    let carry = EMPTY;
+    let consumed = 0;
+    let position = 0;
+    while (position < this.headBytes) {
+      const chunk = await this.read(position, CHUNK_BYTES);
+      if (chunk === null || chunk.length === 0) break;
+      position += chunk.length;
+      const buffer = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+      let start = 0;
+      for (let end = buffer.indexOf(FRAME_END, start); end !== -1; end = buffer.indexOf(FRAME_END, start)) {
+        const problem = this.indexFrame(buffer, start, consumed + end + 2);
+        if (problem) return this.cutAt(consumed + start, problem);
+        start = end + 2;
+      }
+      consumed += start;
+      carry = Buffer.from(buffer.subarray(start));
+    }
+    if (carry.length > 0) return this.cutAt(consumed, `${carry.length} bytes of a torn last frame left out`);
+    return null;
+  }
+
+  private indexFrame(buffer: Buffer, start: number, end: number): string | null {
+    const lineEnd = buffer.indexOf(0x0a, start);
+    const isOurs = buffer.compare(ID_PREFIX, 0, ID_PREFIX.length, start, start + ID_PREFIX.length) === 0;
+    const id = isOurs ? parseEventId(buffer.toString('latin1', start + ID_PREFIX.length, lineEnd)) : null;
+    if (!id || id.build !== this.ends.length + 1) return `event ${this.ends.length + 1} is malformed or out of order`;
+    this.ends.push(end);
+    this.numbers.push(id.global);
+    return null;
+  }
+
+  /**
+   * Ends the history at a byte offset: what follows is cut off before the next append, so no
+   * cached chunk past it may be served again (index() then reloads the tail).
+   */
+  private cutAt(offset: number, problem: string): string {
+    if (offset >= this.headBytes) return problem;
+    for (let index = Math.floor(offset / CHUNK_BYTES); index * CHUNK_BYTES < this.headBytes; index += 1) {
+      this.cache.delete(this.chunkKey(index));
+    }
+    this.diskBytes = this.headBytes = offset;
+    return problem;
+  }
+
+  /** Copies appended bytes into the last chunk; a full chunk goes to the cache (or stays pinned). */
+  private mirror(data: Buffer): void {
+    let offset = 0;
+    while (offset < data.length) {
+      const take = Math.min(CHUNK_BYTES - this.tailLength, data.length - offset);
+      this.growTail(this.tailLength + take);
+      data.copy(this.tail, this.tailLength, offset, offset + take);
+      this.tailLength += take;
+      offset += take;
+      if (this.tailLength === CHUNK_BYTES) this.finishChunk();
+    }
+  }
+
+  private growTail(needed: number): void {
+    if (needed <= this.tail.length) return;
+    // Readers may hold slices of the old buffer: they keep the bytes they were given.
+    const grown = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(needed, this.tail.length * 2, INITIAL_TAIL_BYTES)));
+    this.tail.copy(grown, 0, 0, this.tailLength);
+    this.tail = grown;
+  }
+
+  private finishChunk(): void {
+    const index = this.tailStart / CHUNK_BYTES;
+    if (this.tailStart + CHUNK_BYTES <= this.diskBytes) this.cache.set(this.chunkKey(index), this.tail);
+    else this.pinned.set(index, this.tail); // not (all) on disk: memory is its only copy
+    this.tail = EMPTY;
+    this.tailStart += CHUNK_BYTES;
+    this.tailLength = 0;
+  }
+
+  private chunkKey(index: number): string {
+    return `${this.key}:${index}`;
+  }
+
+  /** Reads a whole chunk below the tail from disk, once however many readers ask at the same time. */
+  private loadChunk(index: number): Promise<Buffer | null> {
+    let loading = this.chunkReads.get(index);
+    if (!loading) {
+      loading = this.readFromDisk(index * CHUNK_BYTES, CHUNK_BYTES).then(
+        (chunk) => {
+          if (chunk.length === CHUNK_BYTES) this.cache.set(this.chunkKey(index), chunk);
+          return chunk;
+        },
+        () => null,
+      );
+      this.chunkReads.set(index, loading);
+      void loading.finally(() => this.chunkReads.delete(index));
+    }
+    return loading;
+  }
+
+  private async readFromDisk(position: number, length: number): Promise<Buffer> {
+    const fd = this.fd ?? this.appendFd;
+    if (fd === null || length === 0) return EMPTY;
+    const buffer = Buffer.allocUnsafe(length);
+    this.readsInFlight += 1;
+    try {
+      const bytesRead = await this.fsOps.read(fd, buffer, 0, length, position);
+      return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+    } finally {
+      this.readsInFlight -= 1;
+      if (this.isClosing && this.readsInFlight === 0) this.closeFile();
+    }
   }
 
   private writeToDisk(data: Buffer, position: number): number {
@@ -205,67 +374,30 @@ export class BuildHistory implements Feed {
   private openForAppend(): void {
     if (this.appendFd !== null) return;
     const fd = this.fsOps.openSync(this.file, 'a+');
-    // A torn or malformed tail found by index() is cut off so that new frames follow whole ones.
+    // A torn or malformed tail is cut off so that new frames follow whole ones.
     this.fsOps.ftruncateSync(fd, this.diskBytes);
     this.appendFd = fd;
   }
 
-  private keepInMemory(data: Buffer): void {
-    if (data.length === 0) return;
-    // Kept as is: flushed batches are never modified, so a shared view is safe.
-    this.memory.push(data);
-    this.memoryBytes += data.length;
-  }
-
-  private readMemory(from: number, maxBytes: number): Buffer {
-    const parts: Buffer[] = [];
-    let offset = this.diskBytes;
-    let taken = 0;
-    for (const chunk of this.memory) {
-      const chunkEnd = offset + chunk.length;
-      if (chunkEnd > from && taken < maxBytes) {
-        const part = chunk.subarray(Math.max(0, from - offset), Math.max(0, from - offset) + maxBytes - taken);
-        parts.push(part);
-        taken += part.length;
-      }
-      offset = chunkEnd;
-    }
-    return Buffer.concat(parts, taken);
-  }
-
-  private async index(fd: number): Promise<string | null> {
-    const parser = new FrameParser();
-    const buffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
-    let position = 0;
-    let lastEvent = '';
-    for (;;) {
-      const bytesRead = await this.fsOps.read(fd, buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      for (const frame of parser.push(buffer.subarray(0, bytesRead))) {
-        const id = parseEventId(frame.id);
-        if (!id || id.build !== this.ends.length + 1) {
-          return this.stopAt(this.ends.at(-1) ?? 0, `event ${this.ends.length + 1} has an unexpected id "${frame.id}"`);
-        }
-        this.ends.push(frame.end);
-        this.numbers.push(id.global);
-        lastEvent = frame.event;
-      }
-      if (parser.malformedAt !== null) {
-        return this.stopAt(parser.malformedAt, `malformed frame at byte ${parser.malformedAt}`);
+  private closeFile(): void {
+    for (const fd of [this.fd, this.appendFd]) {
+      if (fd === null) continue;
+      try {
+        this.fsOps.closeSync(fd);
+      } catch {
+        // Nothing useful to do: the descriptor is gone either way.
       }
     }
-    this.diskBytes = this.ends.at(-1) ?? 0;
-    this.complete = lastEvent === 'end';
-    return parser.pendingBytes > 0 ? `${parser.pendingBytes} bytes of a torn last frame left out` : null;
+    this.fd = null;
+    this.appendFd = null;
   }
+}
 
-  private stopAt(offset: number, problem: string): string {
-    while ((this.ends.at(-1) ?? 0) > offset) {
-      this.ends.pop();
-      this.numbers.pop();
-    }
-    this.diskBytes = this.ends.at(-1) ?? 0;
-    return problem;
-  }
+/** The event name of the last frame in bytes that end with a whole frame; null when it is not all there. */
+function lastFrameEvent(bytes: Buffer, startsAtFrame: boolean): string | null {
+  if (bytes.length < 2) return null;
+  const previousEnd = bytes.lastIndexOf(FRAME_END, bytes.length - 3);
+  if (previousEnd === -1 && !startsAtFrame) return null;
+  const frame = bytes.toString('utf8', previousEnd === -1 ? 0 : previousEnd + 2, Math.min(bytes.length, (previousEnd === -1 ? 0 : previousEnd + 2) + 512));
+  return /^id: [^\n]*\nevent: ([^\n]*)\n/.exec(frame)?.[1] ?? null;
 }

@@ -4,15 +4,20 @@ import type { EventLog, NewEvent, StreamFinished, StreamStart } from './event-lo
 import { newBootTag, formatEventId, parseEventId } from './event-id.js';
 import { GLOBAL_FEED, type FeedAppend } from './feed.js';
 import { GlobalHistory } from './global-history.js';
+import { HistoryChunkCache } from './history-chunk-cache.js';
 import { readLastFrame } from './read-last-frame.js';
 
 /** The contract: the global stream keeps at least the last 10,000 events for resuming. */
 export const GLOBAL_HISTORY_EVENTS = 10000;
 
+/** Memory for chunks of build histories shared by their readers (see HistoryChunkCache). */
+export const HISTORY_CACHE_BYTES = 64 << 20;
+
 export interface LocalEventLogOptions {
   /** The file that holds a build's history. */
   historyFile(buildId: string): string;
   globalHistoryEvents?: number;
+  historyCacheBytes?: number;
   fileSystem?: HistoryFileSystem;
   boot?: string;
 }
@@ -48,6 +53,7 @@ export class LocalEventLog implements EventLog {
   private readonly appendListeners = new Set<(appends: readonly FeedAppend[]) => void>();
   private readonly storageListeners = new Set<(buildId: string, error: Error) => void>();
   private readonly fileSystem: HistoryFileSystem;
+  private readonly cache: HistoryChunkCache;
   private pending: PendingEvent[] = [];
   private flushTimer: NodeJS.Immediate | null = null;
   private nextNumber = 1;
@@ -57,17 +63,21 @@ export class LocalEventLog implements EventLog {
     this.boot = options.boot ?? newBootTag();
     this.global = new GlobalHistory(options.globalHistoryEvents ?? GLOBAL_HISTORY_EVENTS);
     this.fileSystem = options.fileSystem ?? nodeHistoryFileSystem;
+    this.cache = new HistoryChunkCache(options.historyCacheBytes ?? HISTORY_CACHE_BYTES);
   }
 
   createBuild(buildId: string): void {
     if (this.builds.has(buildId)) throw new Error(`build ${buildId} already has a history`);
-    const history = BuildHistory.create(buildId, this.options.historyFile(buildId), this.fileSystem);
+    const history = BuildHistory.create(buildId, this.options.historyFile(buildId), this.fileSystem, this.cache);
     this.builds.set(buildId, { history, assigned: 0 });
   }
 
   async reopenBuild(buildId: string): Promise<string | null> {
-    const { problem } = await this.load(buildId, true);
-    return problem;
+    const { state, problem } = await this.load(buildId, true);
+    // A reader may have opened it first, without the index that appending needs.
+    const indexProblem = await state.history.index();
+    state.assigned = Math.max(state.assigned, state.history.eventCount);
+    return problem ?? indexProblem;
   }
 
   async lastEvent(buildId: string): Promise<{ event: string; data: string } | null> {
@@ -151,7 +161,7 @@ export class LocalEventLog implements EventLog {
     };
     if (lastEventId === null) return { feed: history, from: 0, preamble: null, release };
     const id = parseEventId(lastEventId);
-    const from = id ? history.offsetAfter(id.build, id.global) : null;
+    const from = id ? await history.offsetAfter(id.build, id.global) : null;
     if (from === null) {
       const resetId = formatEventId({ boot: this.boot, global: 0, build: 0 });
       return { feed: history, from: 0, preamble: resetFrame(resetId), release };
@@ -180,9 +190,10 @@ export class LocalEventLog implements EventLog {
     let loading = this.opening.get(buildId);
     let problem: string | null = null;
     if (!loading) {
-      loading = BuildHistory.open(buildId, this.options.historyFile(buildId), this.fileSystem).then((result) => {
+      loading = BuildHistory.open(buildId, this.options.historyFile(buildId), this.fileSystem, this.cache).then(async (result) => {
         problem = result.problem;
-        if (!forAppend) result.history.seal();
+        if (forAppend) problem = (await result.history.index()) ?? problem;
+        else result.history.seal();
         const state = { history: result.history, assigned: result.history.eventCount };
         this.builds.set(buildId, state);
         return state;

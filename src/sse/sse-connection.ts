@@ -15,7 +15,8 @@ export interface ConnectionLimits {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxUnsentBytes: 1 << 20,
-  readChunkBytes: 256 << 10,
+  // One history chunk: a replay is a few large zero-copy writes, not many small ones.
+  readChunkBytes: 1 << 20,
   stallMs: 5000,
 };
 
@@ -117,9 +118,11 @@ export class SseConnection {
         else this.state = 'live';
         return;
       }
+      // Never more than fits under the unsent-bytes limit.
+      const room = this.limits.maxUnsentBytes - this.res.writableLength;
       let data: Buffer | null;
       try {
-        data = await feed.read(this.cursor, this.limits.readChunkBytes);
+        data = await feed.read(this.cursor, Math.min(this.limits.readChunkBytes, room));
       } catch {
         // The history cannot be read (a disk error): this client reconnects and gets a reset.
         this.destroy('error');

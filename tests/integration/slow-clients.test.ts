@@ -52,8 +52,9 @@ describe('a client that stops reading', () => {
   beforeAll(async () => {
     projects = makeProjectsRoot();
     projects.configure('lines', { count: LINES, width: WIDTH, batch: 64 });
-    // A long stall window, so the stalled client is still connected when memory is measured.
-    server = await startTestServer({ PROJECTS_ROOT: projects.root }, { connectionLimits: { stallMs: 8000 } });
+    // A long stall window, so the stalled client is still connected when memory is measured;
+    // no history cache, so that what is measured is what the connection costs.
+    server = await startTestServer({ PROJECTS_ROOT: projects.root }, { connectionLimits: { stallMs: 8000 }, historyCacheBytes: 0 });
   });
 
   afterAll(async () => {

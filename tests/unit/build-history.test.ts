@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BuildHistory, nodeHistoryFileSystem, type HistoryFileSystem } from '../../src/events/build-history.js';
+import { BuildHistory, CHUNK_BYTES, nodeHistoryFileSystem, type HistoryFileSystem } from '../../src/events/build-history.js';
+import { HistoryChunkCache } from '../../src/events/history-chunk-cache.js';
 import { encodeFrame } from '../../src/sse/encode-frame.js';
 
 const frame = (boot: string, number: number, position: number, event = 'log', text = `line ${position}`) =>
@@ -15,6 +16,30 @@ function appendFrames(history: BuildHistory, frames: Array<{ text: string; numbe
     return { number, end };
   });
   return history.append(Buffer.from(frames.map((f) => f.text).join('')), events, isFinal);
+}
+
+/** Reads a whole history through its public read(), as a replaying client does. */
+async function readAll(history: BuildHistory): Promise<string> {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < history.head(); ) {
+    const part = (await history.read(at, 300000))!;
+    parts.push(part);
+    at += part.length;
+  }
+  return Buffer.concat(parts).toString();
+}
+
+/** A history of n frames written by one BuildHistory, closed: what a restart finds. */
+function writeHistory(file: string, count: number, text = (i: number) => `line ${i}`, end = true): string[] {
+  const history = BuildHistory.create('b1', file);
+  const frames: string[] = [];
+  for (let i = 1; i <= count; i += 1) {
+    const f = frame('x', i, i, end && i === count ? 'end' : 'log', text(i));
+    frames.push(f);
+    appendFrames(history, [{ text: f, number: i }], end && i === count);
+  }
+  history.close();
+  return frames;
 }
 
 describe('BuildHistory', () => {
@@ -31,33 +56,32 @@ describe('BuildHistory', () => {
     const b = frame('x', 11, 2);
     appendFrames(history, [{ text: a, number: 10 }, { text: b, number: 11 }]);
     expect(fs.readFileSync(file, 'utf8')).toBe(a + b);
-    expect(history.offsetAfter(1, 10)).toBe(Buffer.byteLength(a));
-    expect(history.offsetAfter(2, 11)).toBe(history.head());
+    expect(await history.offsetAfter(1, 10)).toBe(Buffer.byteLength(a));
+    expect(await history.offsetAfter(2, 11)).toBe(history.head());
     expect((await history.read(Buffer.byteLength(a), 1000))!.toString()).toBe(b);
     history.close();
   });
 
-  it('rejects an id whose global number does not match the event at that position', () => {
+  it('rejects an id whose global number does not match the event at that position', async () => {
     const history = BuildHistory.create('b1', path.join(dir, 'events.sse'));
     appendFrames(history, [{ text: frame('x', 10, 1), number: 10 }]);
-    expect(history.offsetAfter(1, 99)).toBeNull();
-    expect(history.offsetAfter(2, 11)).toBeNull();
-    expect(history.offsetAfter(0, 0)).toBe(0);
+    expect(await history.offsetAfter(1, 99)).toBeNull();
+    expect(await history.offsetAfter(2, 11)).toBeNull();
+    expect(await history.offsetAfter(0, 0)).toBe(0);
     history.close();
   });
 
-  it('reopens a finished history with its index and knows it is complete', async () => {
+  it('reopens a finished history from its tail, knows it is complete, and indexes it only when asked', async () => {
     const file = path.join(dir, 'events.sse');
-    const first = BuildHistory.create('b1', file);
-    appendFrames(first, [{ text: frame('x', 1, 1), number: 1 }]);
-    appendFrames(first, [{ text: frame('x', 2, 2, 'end'), number: 2 }], true);
-    first.close();
-
+    const frames = writeHistory(file, 3);
     const { history, problem } = await BuildHistory.open('b1', file);
     expect(problem).toBeNull();
-    expect(history.eventCount).toBe(2);
     expect(history.isComplete()).toBe(true);
-    expect(history.offsetAfter(1, 1)).toBe(Buffer.byteLength(frame('x', 1, 1)));
+    expect(history.head()).toBe(Buffer.byteLength(frames.join('')));
+    expect(history.eventCount).toBe(0); // not indexed: a plain replay does not need it
+    expect(await history.offsetAfter(1, 1)).toBe(Buffer.byteLength(frames[0]!));
+    expect(history.eventCount).toBe(3);
+    expect(await readAll(history)).toBe(frames.join(''));
     history.close();
   });
 
@@ -68,18 +92,61 @@ describe('BuildHistory', () => {
     const { history, problem } = await BuildHistory.open('b1', file);
     expect(problem).toMatch(/torn/);
     expect(history.head()).toBe(Buffer.byteLength(whole));
+    expect(history.isComplete()).toBe(false);
+    await history.index();
     const next = frame('y', 5, 2);
     appendFrames(history, [{ text: next, number: 5 }]);
     expect(fs.readFileSync(file, 'utf8')).toBe(whole + next);
+    expect(await readAll(history)).toBe(whole + next);
     history.close();
   });
 
-  it('stops at a malformed frame and reports where', async () => {
+  it('refuses to append to a reopened history that was not indexed', async () => {
     const file = path.join(dir, 'events.sse');
-    fs.writeFileSync(file, frame('x', 1, 1) + 'garbage\n\n' + frame('x', 3, 3));
-    const { history, problem } = await BuildHistory.open('b1', file);
-    expect(problem).toMatch(/malformed frame at byte/);
+    writeHistory(file, 2, undefined, false);
+    const { history } = await BuildHistory.open('b1', file);
+    expect(() => appendFrames(history, [{ text: frame('y', 9, 3), number: 9 }])).toThrow(/index/);
+    history.close();
+  });
+
+  it('stops at a malformed frame when indexing, and cuts it before appending', async () => {
+    const file = path.join(dir, 'events.sse');
+    const first = frame('x', 1, 1);
+    fs.writeFileSync(file, first + 'garbage\n\n' + frame('x', 3, 3));
+    const { history } = await BuildHistory.open('b1', file);
+    expect(await history.index()).toMatch(/malformed/);
     expect(history.eventCount).toBe(1);
+    expect(history.head()).toBe(Buffer.byteLength(first));
+    const next = frame('y', 7, 2);
+    appendFrames(history, [{ text: next, number: 7 }]);
+    expect(fs.readFileSync(file, 'utf8')).toBe(first + next);
+    history.close();
+  });
+
+  it('serves a history of many chunks exactly, while it grows and after a restart', async () => {
+    const file = path.join(dir, 'events.sse');
+    const text = (i: number) => `${i} `.padEnd(3000, 'x'); // ~3 KB frames: 1,500 of them span 4+ chunks
+    const frames = writeHistory(file, 1500, text);
+    expect(Buffer.byteLength(frames.join(''))).toBeGreaterThan(4 * CHUNK_BYTES);
+    const { history } = await BuildHistory.open('b1', file, nodeHistoryFileSystem, new HistoryChunkCache(64 << 20));
+    expect(await readAll(history)).toBe(frames.join(''));
+    expect(await history.offsetAfter(1000, 1000)).toBe(Buffer.byteLength(frames.slice(0, 1000).join('')));
+    history.close();
+  });
+
+  it('lets concurrent readers share each chunk: read from disk once', async () => {
+    const file = path.join(dir, 'events.sse');
+    const frames = writeHistory(file, 1500, (i) => `${i} `.padEnd(3000, 'y'));
+    let diskReads = 0;
+    const counting: HistoryFileSystem = { ...nodeHistoryFileSystem, read: (...args) => ((diskReads += 1), nodeHistoryFileSystem.read(...args)) };
+    const cache = new HistoryChunkCache(64 << 20);
+    const { history } = await BuildHistory.open('b1', file, counting, cache);
+    const afterOpen = diskReads;
+    const replays = await Promise.all(Array.from({ length: 20 }, () => readAll(history)));
+    expect(replays.every((replay) => replay === frames.join(''))).toBe(true);
+    const chunks = Math.floor(history.head() / CHUNK_BYTES); // the last, partial one is in memory already
+    expect(diskReads - afterOpen).toBe(chunks);
+    expect(cache.sizeBytes).toBe(chunks * CHUNK_BYTES);
     history.close();
   });
 
@@ -96,34 +163,36 @@ describe('BuildHistory', () => {
     };
     const history = BuildHistory.create('b1', path.join(dir, 'events.sse'), fullDisk);
     const a = frame('x', 1, 1);
-    const b = frame('x', 2, 2);
+    const b = frame('x', 2, 2, 'log', 'z'.repeat(CHUNK_BYTES + 10)); // completes a chunk the disk never got
     const first = appendFrames(history, [{ text: a, number: 1 }]);
     expect(first.error?.message).toMatch(/ENOSPC/);
     const second = appendFrames(history, [{ text: b, number: 2 }]);
     expect(second.error).toBeNull();
-    // A reader still gets everything, from disk then from memory.
-    const all = await history.read(0, 10000);
-    const rest = await history.read(all!.length, 10000);
-    expect(Buffer.concat([all!, rest!]).toString()).toBe(a + b);
+    expect(await readAll(history)).toBe(a + b);
     expect(history.failure?.message).toMatch(/ENOSPC/);
     history.close();
   });
 
   it('closes its file only after the reads in flight are done', async () => {
+    const file = path.join(dir, 'events.sse');
+    const frames = writeHistory(file, 600, (i) => `${i} `.padEnd(3000, 'w')); // more than a chunk
     let finishRead: () => void = () => {};
+    let isSlow = false;
     const slowReads: HistoryFileSystem = {
       ...nodeHistoryFileSystem,
-      read: (...args) => new Promise((resolve, reject) => {
-        finishRead = () => nodeHistoryFileSystem.read(...args).then(resolve, reject);
-      }),
+      read: (...args) =>
+        isSlow
+          ? new Promise((resolve, reject) => {
+              finishRead = () => nodeHistoryFileSystem.read(...args).then(resolve, reject);
+            })
+          : nodeHistoryFileSystem.read(...args),
     };
-    const history = BuildHistory.create('b1', path.join(dir, 'events.sse'), slowReads);
-    const a = frame('x', 1, 1);
-    appendFrames(history, [{ text: a, number: 1 }], true);
+    const { history } = await BuildHistory.open('b1', file, slowReads);
+    isSlow = true;
     const reading = history.read(0, 1000);
     history.close(); // e.g. the last reader hung up while its read was on its way
     finishRead();
-    expect((await reading)!.toString()).toBe(a);
+    expect((await reading)!.toString()).toBe(frames.join('').slice(0, 1000));
     expect(await history.read(0, 1000)).toBeNull(); // closed now
   });
 });
