@@ -12,25 +12,23 @@ import { addMiscRoutes } from './http/misc-routes.js';
 import { originGuard } from './http/origin-guard.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
-import { addStreamRoute } from './http/stream-route.js';
 import { addVendorRoutes } from './http/vendor-routes.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { publicDir } from './paths.js';
-import type { ClientPool } from './sse/client-pool.js';
-import type { ConnectionLimits } from './sse/sse-connection.js';
 
 export interface AppDeps {
   readonly config: Config;
   readonly service: BuildService;
   readonly eventLog: EventLog;
-  readonly pool: ClientPool;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  readonly connectionLimits: ConnectionLimits;
 }
 
-/** The Koa app: middleware and routes, nothing else. It never listens; see server.ts. */
+/**
+ * The Koa app: middleware and routes, nothing else. It never listens; see server.ts. The SSE
+ * stream is served in front of it (http/stream-endpoint.ts).
+ */
 export function createApp(deps: AppDeps): Koa {
   const { config, logger } = deps;
   const app = new Koa();
@@ -52,14 +50,6 @@ export function createApp(deps: AppDeps): Koa {
   }
   guarded.use('/api', originGuard(config.corsOrigins));
   addBuildRoutes(guarded, { service: deps.service, eventLog: deps.eventLog, projectsRoots: config.projectsRoots });
-  addStreamRoute(guarded, {
-    service: deps.service,
-    eventLog: deps.eventLog,
-    pool: deps.pool,
-    maxClients: config.maxClients,
-    retryMs: config.retryMs,
-    limits: deps.connectionLimits,
-  });
   addMiscRoutes(guarded, { projectsRoots: config.projectsRoots, registry: deps.metrics.registry });
   addVendorRoutes(guarded);
   app.use(guarded.routes());

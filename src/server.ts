@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
+import { createStreamEndpoint } from './http/stream-endpoint.js';
 import { BuildService } from './builds/build-service.js';
 import { BuildStore } from './builds/build-store.js';
 import type { Config } from './config.js';
@@ -78,9 +79,13 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   });
   service.onFinished((build) => metrics.observeFinished(build));
   const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
-  const app = createApp({ config, service, eventLog, pool, metrics, logger, connectionLimits });
+  const app = createApp({ config, service, eventLog, metrics, logger });
+  const handleStream = createStreamEndpoint({ service, eventLog, pool, config, limits: connectionLimits, logger });
+  const handleWithKoa = app.callback();
 
-  const server = http.createServer(app.callback());
+  const server = http.createServer((req, res) => {
+    if (!handleStream(req, res)) void handleWithKoa(req, res);
+  });
   // Streams live for hours: no socket timeout may cut them (requestTimeout only bounds
   // receiving a request, which stays useful against slow senders).
   server.timeout = 0;

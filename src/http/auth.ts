@@ -2,19 +2,26 @@ import crypto from 'node:crypto';
 import type { Middleware } from 'koa';
 import { UnauthorizedError } from '../errors.js';
 
+/** What a request offers as its token: `Authorization: Bearer <t>`, else `?token=<t>`. */
+export function offeredToken(authorization: string | undefined, queryToken: unknown): string | undefined {
+  const fromHeader = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+  return fromHeader ?? (typeof queryToken === 'string' ? queryToken : undefined);
+}
+
 /**
- * Requires AUTH_TOKEN as `Authorization: Bearer <t>` or, for EventSource which cannot set
- * headers, `?token=<t>`. Both sides are hashed first so the comparison takes the same time
- * whatever the length or content of the guess.
+ * A check of offered tokens against AUTH_TOKEN. Both sides are hashed first, so the comparison
+ * takes the same time whatever the length or content of the guess.
  */
-export function requireToken(token: string): Middleware {
+export function tokenChecker(token: string): (offered: string | undefined) => boolean {
   const expected = digest(token);
+  return (offered) => offered !== undefined && crypto.timingSafeEqual(digest(offered), expected);
+}
+
+/** Requires AUTH_TOKEN (for EventSource, which cannot set headers, `?token=` does too). */
+export function requireToken(token: string): Middleware {
+  const isValid = tokenChecker(token);
   return async (ctx, next) => {
-    const header = ctx.get('Authorization');
-    const fromHeader = /^Bearer (.+)$/i.exec(header)?.[1];
-    const fromQuery = typeof ctx.query.token === 'string' ? ctx.query.token : undefined;
-    const offered = fromHeader ?? fromQuery;
-    if (offered === undefined || !crypto.timingSafeEqual(digest(offered), expected)) throw new UnauthorizedError();
+    if (!isValid(offeredToken(ctx.get('Authorization'), ctx.query.token))) throw new UnauthorizedError();
     await next();
   };
 }

@@ -16,7 +16,24 @@ export function corsFor(allowed: Config['corsOrigins']): Middleware | null {
     },
     allowMethods: ['GET', 'POST', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
-    exposeHeaders: ['Location', 'Retry-After'],
+    exposeHeaders: EXPOSED_HEADERS,
     maxAge: 600,
   });
+}
+
+const EXPOSED_HEADERS = ['Location', 'Retry-After'];
+
+/**
+ * The CORS headers of a simple GET, as the middleware above sends them, for the stream
+ * endpoint that answers outside Koa (see stream-endpoint.ts). Its preflight still goes
+ * through the middleware.
+ */
+export function simpleCorsHeaders(origin: string, allowed: Config['corsOrigins']): Record<string, string> {
+  if (allowed === null || origin === '') return {};
+  if (allowed !== '*' && !allowed.includes(origin)) return {};
+  return {
+    'Access-Control-Allow-Origin': allowed === '*' ? '*' : origin,
+    'Access-Control-Expose-Headers': EXPOSED_HEADERS.join(','),
+    Vary: 'Origin',
+  };
 }

@@ -20,14 +20,19 @@ export function errorHandler(logger: Logger): Middleware {
         logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       }
       ctx.status = httpError.status;
-      for (const [name, value] of Object.entries(httpError.headers)) ctx.set(name, value);
-      ctx.body = { error: { code: httpError.code, message: httpError.message }, ...httpError.body };
+      ctx.set({ ...httpError.headers });
+      ctx.body = errorBody(httpError);
     }
   };
 }
 
+/** The JSON body of an error response. */
+export function errorBody(error: HttpError): Record<string, unknown> {
+  return { error: { code: error.code, message: error.message }, ...error.body };
+}
+
 /** Errors of libraries (body parser, router) as our named errors. */
-function toHttpError(error: unknown): HttpError {
+export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   const status = (error as { status?: unknown })?.status;
   const type = (error as { type?: unknown })?.type;

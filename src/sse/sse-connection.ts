@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { StreamStart } from '../events/event-log.js';
 import type { FeedAppend } from '../events/feed.js';
 import { encodeRetry } from './encode-frame.js';
@@ -37,6 +38,12 @@ type State = 'catching-up' | 'live' | 'closed';
 export class SseConnection {
   private state: State = 'catching-up';
   private cursor: number;
+  /**
+   * Writes go straight to the socket once the headers are out: the body is close-delimited,
+   * so the response object would only add its own bookkeeping to every write.
+   */
+  private readonly socket: Socket;
+  private readonly onSocketDrain = () => this.onDrain();
   private stallTimer: NodeJS.Timeout | null = null;
   private isDrainPending = false;
   private closeListeners: Array<(reason: CloseReason) => void> = [];
@@ -49,8 +56,8 @@ export class SseConnection {
     private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
   ) {
     this.cursor = start.from;
+    this.socket = res.socket!;
     res.on('close', () => this.close('client'));
-    res.on('drain', () => this.onDrain());
   }
 
   get feedKey(): string {
@@ -78,7 +85,7 @@ export class SseConnection {
   /** A flush of this client's feed. Only live clients take it; the others read it from history. */
   deliver(append: FeedAppend): void {
     if (this.state !== 'live') return;
-    if (append.from !== this.cursor || this.res.writableLength + append.data.length > this.limits.maxUnsentBytes) {
+    if (append.from !== this.cursor || this.socket.writableLength + append.data.length > this.limits.maxUnsentBytes) {
       this.fallBehind();
       return;
     }
@@ -89,7 +96,7 @@ export class SseConnection {
 
   /** Writes a heartbeat comment, unless data is already waiting to go out. */
   ping(comment: Buffer): void {
-    if (this.state === 'closed' || this.res.writableLength > 0) return;
+    if (this.state === 'closed' || this.socket.writableLength > 0) return;
     this.write(comment);
   }
 
@@ -119,7 +126,7 @@ export class SseConnection {
         return;
       }
       // Never more than fits under the unsent-bytes limit.
-      const room = this.limits.maxUnsentBytes - this.res.writableLength;
+      const room = this.limits.maxUnsentBytes - this.socket.writableLength;
       let data: Buffer | null;
       try {
         data = await feed.read(this.cursor, Math.min(this.limits.readChunkBytes, room));
@@ -148,24 +155,28 @@ export class SseConnection {
   private waitForDrain(): void {
     if (this.isDrainPending) return;
     this.isDrainPending = true;
-    if (!this.res.writableNeedDrain) {
+    if (!this.socket.writableNeedDrain) {
       // Below the socket's own high-water mark no 'drain' will come: go on in the next turn.
       setImmediate(() => this.onDrain());
       return;
     }
+    // Listened for only while waiting: a listener for the stream's whole life would be called
+    // on every drain of a busy socket.
+    this.socket.once('drain', this.onSocketDrain);
     this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
   }
 
   private onDrain(): void {
     if (!this.isDrainPending || this.state === 'closed') return;
     this.isDrainPending = false;
+    this.socket.off('drain', this.onSocketDrain);
     this.clearStallTimer();
     void this.catchUp();
   }
 
   private onStall(): void {
     this.stallTimer = null;
-    const behind = this.start.feed.head() - this.cursor + this.res.writableLength;
+    const behind = this.start.feed.head() - this.cursor + this.socket.writableLength;
     if (behind > this.limits.maxUnsentBytes) this.destroy('slow');
     else this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
   }
@@ -176,9 +187,9 @@ export class SseConnection {
 
   /** Writes bytes; false once the unsent bytes reach a quarter of the limit (time to wait for a drain). */
   private write(data: Buffer): boolean {
-    this.res.write(data);
+    this.socket.write(data);
     this.bytesWritten += data.length;
-    return this.res.writableLength < this.limits.maxUnsentBytes / 4;
+    return this.socket.writableLength < this.limits.maxUnsentBytes / 4;
   }
 
   private close(reason: CloseReason): void {
@@ -186,6 +197,7 @@ export class SseConnection {
     this.state = 'closed';
     this.closeReason = reason;
     this.clearStallTimer();
+    this.socket.off('drain', this.onSocketDrain);
     this.start.release();
     const listeners = this.closeListeners;
     this.closeListeners = [];

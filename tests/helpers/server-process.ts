@@ -35,8 +35,18 @@ export async function spawnServer(env: Record<string, string>, { viaNpm = false 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  };
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output.slice(-500)}`)), 60000);
+    const timer = setTimeout(() => {
+      killGroup(); // never leave a half-started server behind
+      reject(new Error(`server did not start: ${output.slice(-500)}`));
+    }, 60000);
     const onData = () => {
       const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
       if (!match) return;
@@ -58,13 +68,7 @@ export async function spawnServer(env: Record<string, string>, { viaNpm = false 
     child,
     output: () => output,
     exited,
-    killAll: () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    },
+    killAll: killGroup,
   };
 }
 

@@ -155,6 +155,9 @@ describe('errors', () => {
     it('a JSON 404 for an unknown route and 405 for a wrong method', async () => {
       expectError(await request(`${server.url}/api/nothing-here`), 404, 'not_found');
       expectError(await request(`${server.url}/api/builds`, { method: 'DELETE' }), 405, 'method_not_allowed');
+      const post = await request(`${server.url}/api/log/push`, { method: 'POST' });
+      expectError(post, 405, 'method_not_allowed');
+      expect(post.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     });
   });
 });

@@ -154,6 +154,22 @@ describe('origins and CORS', () => {
       const foreign = await request(`${server.url}/api/builds`, { headers: { Origin: 'https://evil.example' } });
       expect(foreign.status).toBe(403);
       expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+
+      // The stream is served in front of Koa: the same headers and refusals there.
+      const stream = new SseReader(`${server.url}/api/log/push`, { Origin: 'https://ops.example' });
+      await stream.connected;
+      stream.close();
+      expect(stream.status).toBe(200);
+      expect(stream.headers['access-control-allow-origin']).toBe('https://ops.example');
+      expect(stream.headers.vary).toBe('Origin');
+      const refusedStream = await request(`${server.url}/api/log/push`, { headers: { Origin: 'https://evil.example' } });
+      expect([refusedStream.status, refusedStream.json.error.code]).toEqual([403, 'forbidden_origin']);
+      expect(refusedStream.headers.get('access-control-allow-origin')).toBeNull();
+      const streamPreflight = await request(`${server.url}/api/log/push`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://ops.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'last-event-id' },
+      });
+      expect(streamPreflight.headers.get('access-control-allow-headers')).toMatch(/Last-Event-ID/);
     } finally {
       await server.stop();
     }
