@@ -1,0 +1,29 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BenchResults } from './bench-results.js';
+import { summarizeProfile } from './summarize-profile.js';
+import { formatResultsTable, formatTargetsTable } from './table.js';
+
+/** The report on stdout: where it ran, the medians, the targets, and any profiles. */
+export function printReport(results: BenchResults, files: readonly string[], profileDir: string | null): void {
+  const m = results.meta;
+  const load = m.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ');
+  console.log(`\nbench: scale ${m.scale}, ${m.runs} run(s) per cell (medians), node ${m.node}, ${m.cpus} x ${m.cpuModel}, load average ${load} at start, ${m.durationS.toFixed(0)} s\n`);
+  console.log(formatResultsTable(results.cells));
+  if (results.targets.length > 0) console.log(`\n${formatTargetsTable(results.targets)}`);
+  if (profileDir) printProfiles(results, profileDir);
+  console.log(`\nresults: ${files.join(', ')}`);
+}
+
+function printProfiles(results: BenchResults, profileDir: string): void {
+  // Each profiled cell's measured window only (a server's profile also holds its start-up).
+  for (const cell of results.cells) {
+    for (const run of cell.runs) {
+      if (!run.profileFile || !run.window || !fs.existsSync(run.profileFile)) continue;
+      console.log(`\n${cell.row} ${cell.server}: ${summarizeProfile(run.profileFile, run.window)}`);
+    }
+  }
+  for (const file of fs.readdirSync(profileDir).filter((f) => f.startsWith('LOAD-'))) {
+    console.log(`\nload worker: ${summarizeProfile(path.join(profileDir, file))}`);
+  }
+}

@@ -1,0 +1,86 @@
+import type { CellMetrics } from '../scenarios/cell-metrics.js';
+import type { CellResult } from './bench-results.js';
+import type { TargetResult } from './targets.js';
+
+interface Column {
+  readonly title: string;
+  readonly value: (cell: CellResult, m: CellMetrics) => string;
+}
+
+const fixed = (digits: number) => (v: number | null) => (v === null ? '-' : v.toFixed(digits));
+const f0 = fixed(0);
+const f1 = fixed(1);
+const f2 = fixed(2);
+const f3 = fixed(3);
+
+/** Adaptive precision for figures that range over orders of magnitude. */
+function num(v: number | null): string {
+  if (v === null) return '-';
+  const abs = Math.abs(v);
+  if (abs >= 100) return v.toFixed(0);
+  if (abs >= 10) return v.toFixed(1);
+  if (abs >= 1) return v.toFixed(2);
+  return v.toFixed(3);
+}
+
+function rate(v: number | null): string {
+  if (v === null) return '-';
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  return v.toFixed(0);
+}
+
+function delivered(m: CellMetrics): string {
+  if (m.offered === 0) return '-';
+  const share = `${((100 * m.delivered) / m.offered).toFixed(m.delivered === m.offered ? 0 : 2)}%`;
+  return m.sequenceErrors > 0 ? `${share} (${m.sequenceErrors} out of order)` : share;
+}
+
+const COLUMNS: readonly Column[] = [
+  { title: 'row', value: (c) => c.row },
+  { title: 'server', value: (c) => c.server },
+  { title: 'clients', value: (_, m) => f0(m.clients) },
+  { title: 'lines', value: (_, m) => f0(m.lines) },
+  { title: 'delivered', value: (_, m) => delivered(m) },
+  { title: 'events/s', value: (_, m) => rate(m.eventsPerSec) },
+  { title: 'B/ev', value: (_, m) => f0(m.bytesPerEvent) },
+  { title: 'cpu s', value: (_, m) => (m.cpuMs === null ? '-' : f2(m.cpuMs / 1000)) },
+  { title: 'cpu us/ev', value: (_, m) => num(m.cpuUsPerEvent) },
+  { title: 'p50 ms', value: (_, m) => num(m.p50Ms) },
+  { title: 'p99 ms', value: (_, m) => num(m.p99Ms) },
+  { title: 'p99.9 ms', value: (_, m) => num(m.p999Ms) },
+  { title: 'rss MB', value: (_, m) => f1(m.rssPeakMb) },
+  { title: 'rss +MB', value: (_, m) => f1(m.rssGrowthMb) },
+  { title: 'heap/conn KB', value: (_, m) => f2(m.heapPerConnKb) },
+  { title: 'rss/conn KB', value: (_, m) => f2(m.rssPerConnKb) },
+  { title: 'wall s', value: (_, m) => (m.wallMs === null ? '-' : f2(m.wallMs / 1000)) },
+  { title: 'gen lag ms', value: (_, m) => num(m.genMaxLagMs) },
+  { title: 'load cpu', value: (_, m) => (m.loadCpuShare === null ? '-' : `${(100 * m.loadCpuShare).toFixed(0)}%`) },
+];
+
+/** The medians, one line per row and server. */
+export function formatResultsTable(cells: readonly CellResult[]): string {
+  const rows = cells.map((cell) => (cell.median ? COLUMNS.map((c) => c.value(cell, cell.median!)) : [cell.row, cell.server, `error: ${cell.errors[0] ?? 'no result'}`]));
+  return formatTable(COLUMNS.map((c) => c.title), rows);
+}
+
+/** The targets for OURS, each with both figures, the ratio and pass/FAIL. */
+export function formatTargetsTable(results: readonly TargetResult[]): string {
+  const rows = results.map((r) => [
+    r.target.row,
+    r.label,
+    num(r.ours),
+    num(r.other),
+    r.value === null ? '-' : r.target.against === 'none' || r.target.compare === 'difference' ? num(r.value) : `${f3(r.value)}x`,
+    r.verdict,
+    r.note,
+  ]);
+  return formatTable(['row', 'target for OURS', 'OURS', 'other', 'ratio', 'result', 'note'], rows);
+}
+
+/** A markdown table, columns padded so it also reads in a terminal. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => `| ${widths.map((w, i) => (cells[i] ?? '').padEnd(w)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
+}

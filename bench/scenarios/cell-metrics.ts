@@ -1,0 +1,56 @@
+/** What one run of one scenario row measured on one server. null: not measured in this scenario. */
+export interface CellMetrics {
+  /** Clients that read (a stalled client is not counted). */
+  readonly clients: number;
+  /** Lines of the build, i.e. the events each reader must get. */
+  readonly lines: number;
+  readonly offered: number;
+  readonly delivered: number;
+  /** From the first line (or the first connect, for a replay) to the last reader done, ms. */
+  readonly wallMs: number | null;
+  readonly eventsPerSec: number | null;
+  /** Bytes on the wire per delivered event (the servers send the same event shape). */
+  readonly bytesPerEvent: number | null;
+  readonly cpuMs: number | null;
+  readonly cpuUsPerEvent: number | null;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly p999Ms: number | null;
+  readonly rssStartMb: number;
+  readonly rssPeakMb: number;
+  readonly rssGrowthMb: number;
+  readonly heapPerConnKb: number | null;
+  readonly rssPerConnKb: number | null;
+  /** How late build.js got its latest burst out (its pipe was full, or it was starved of CPU). */
+  readonly genMaxLagMs: number | null;
+  readonly connectMs: number;
+  /** CPU of the load worker over the same window, as a share of one core (1 = one core busy). */
+  readonly loadCpuShare: number | null;
+  /** Readers that did not get every event in time (a bounded run). */
+  readonly shortReaders: number;
+  readonly isTimedOut: boolean;
+  /** Lines the sampled readers got out of order, repeated or after a gap: must be 0. */
+  readonly sequenceErrors: number;
+}
+
+/** The measured window on CLOCK_MONOTONIC, in µs (the clock of V8's CPU profiles). */
+export interface MeasuredWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+/** One row's result: its metrics, or why the run failed. */
+export interface RowResult {
+  readonly row: string;
+  readonly metrics: CellMetrics | null;
+  readonly error: string | null;
+  readonly window?: MeasuredWindow;
+  /** The server's CPU profile, when the bench ran with --profile. */
+  readonly profileFile?: string;
+}
+
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+export const MB = 1024 * 1024;

@@ -1,0 +1,87 @@
+import { startBuild, waitForBuildEnd } from '../harness/build-api.js';
+import { go, waitForReady } from '../harness/bench-fixture.js';
+import { RssSampler } from '../harness/rss-sampler.js';
+import { CONNECT_TIMEOUT_MS, READY_TIMEOUT_MS, SETTLE_MS, sleep, type CellContext } from './cell-context.js';
+import { MB, monotonicUs, type RowResult } from './cell-metrics.js';
+import type { ReplaySpec, Scenario } from './scenario-spec.js';
+
+/** A build printed as fast as the pipe takes it, then replayed: bounded per replay. */
+const BUILD_TIMEOUT_MS = 180000;
+const REPLAY_TIMEOUT_MS = 60000;
+
+/**
+ * Scenario c: a build prints `lines` lines with no reader; once it is over, `n` clients at
+ * once connect to its stream without a Last-Event-ID, i.e. ask for the whole replay. Server
+ * CPU and wall time are read from the first connect until every reader has the whole build.
+ */
+export async function runReplay(context: CellContext, scenario: Scenario): Promise<RowResult[]> {
+  const spec = scenario.spec as ReplaySpec;
+  const { server, load } = context;
+  const { id, control } = await startBuild(server, { lines: spec.lines, rate: 0, burstLines: 1000, width: context.lineWidth });
+  await waitForReady(control, READY_TIMEOUT_MS);
+  go(control);
+  await waitForBuildEnd(server, id, BUILD_TIMEOUT_MS);
+  await sleep(SETTLE_MS);
+
+  const results: RowResult[] = [];
+  for (const [index, clients] of spec.clientCounts.entries()) {
+    const rss = new RssSampler(server.pid);
+    const cpuBefore = server.cpuMs();
+    const loadCpuBefore = load.cpuMs();
+    const started = performance.now();
+    const fromUs = monotonicUs();
+    const opened = await load.open({
+      port: server.port,
+      path: `/api/log/push?build=${id}`,
+      clients,
+      sampled: 0,
+      stalled: 0,
+      batch: clients,
+      timeoutMs: CONNECT_TIMEOUT_MS,
+    });
+    const drained = await load.drain(spec.lines, REPLAY_TIMEOUT_MS);
+    const toUs = monotonicUs();
+    const cpuMs = server.cpuMs() - cpuBefore;
+    const loadCpuMs = load.cpuMs() - loadCpuBefore;
+    const wallMs = performance.now() - started;
+    const peak = rss.stop();
+    await load.close();
+    const row = scenario.rows[index]!;
+    if (opened.failed > 0) {
+      results.push({ row, metrics: null, error: `${opened.failed} of ${clients} clients could not connect (${opened.firstFailure})` });
+      continue;
+    }
+    results.push({
+      row,
+      error: null,
+      window: { fromUs, toUs },
+      metrics: {
+        clients,
+        lines: spec.lines,
+        offered: spec.lines * clients,
+        delivered: drained.delivered,
+        wallMs,
+        eventsPerSec: drained.delivered / (wallMs / 1000),
+        bytesPerEvent: drained.delivered > 0 ? drained.bytes / drained.delivered : null,
+        cpuMs,
+        cpuUsPerEvent: drained.delivered > 0 ? (cpuMs * 1000) / drained.delivered : null,
+        p50Ms: null,
+        p99Ms: null,
+        p999Ms: null,
+        rssStartMb: rss.startBytes / MB,
+        rssPeakMb: peak / MB,
+        rssGrowthMb: (peak - rss.startBytes) / MB,
+        heapPerConnKb: null,
+        rssPerConnKb: null,
+        genMaxLagMs: null,
+        connectMs: opened.ms,
+        loadCpuShare: loadCpuMs / wallMs,
+        shortReaders: drained.short,
+        sequenceErrors: drained.sequenceErrors,
+        isTimedOut: drained.isTimedOut,
+      },
+    });
+    await sleep(SETTLE_MS);
+  }
+  return results;
+}
