@@ -1,37 +1,19 @@
 import fs from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ProjectsRoot } from '../helpers/projects.js';
 import { request } from '../helpers/http.js';
-import type { TestServer } from '../helpers/test-server.js';
-import { type PageWindow, launchBrowser, newContext, openPage, saveScreenshot } from './helpers/browser.js';
+import { type PageWindow, openPage, saveScreenshot } from './helpers/browser.js';
 import { shownBuildId, waitForConnection, waitForLine, waitForStatus } from './helpers/log-page.js';
-import { makePageProjects, startPageServer } from './helpers/page-server.js';
+import { usePageSession } from './helpers/page-session.js';
 
 const TOKEN = 'the-s3cret-token';
 
 describe('a server that needs a token', () => {
-  let projects: ProjectsRoot;
-  let server: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
-
-  beforeAll(async () => {
-    projects = makePageProjects();
-    server = await startPageServer(projects, { AUTH_TOKEN: TOKEN });
-    browser = await launchBrowser();
-    context = await newContext(browser);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    projects?.remove();
-  });
+  // One context for both tests: the second checks that a new tab of the same session is not asked again.
+  // Each test opens its own page and checks that page's errors.
+  const session = usePageSession({ serverEnv: { AUTH_TOKEN: TOKEN }, context: 'per-suite', page: 'none' });
 
   it('asks for the token once, says when it is refused, and then uses it for requests and streams', async () => {
-    ({ page, errors } = await openPage(context, server.url));
+    const { context, server } = session;
+    const { page, errors } = await openPage(context, server.url);
     const dialog = page.getByRole('dialog', { name: 'Access token' });
     await dialog.waitFor();
     await expect(dialog.textContent()).resolves.toContain('This server needs an access token.');
@@ -66,6 +48,7 @@ describe('a server that needs a token', () => {
   });
 
   it('gives the token to a new tab of the same session without asking again', async () => {
+    const { context, server } = session;
     const { page: second, errors: secondErrors } = await openPage(context, server.url);
     await waitForConnection(second, 'connected');
     await second.locator('#history-list a').first().waitFor();

@@ -1,9 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ProjectsRoot } from '../helpers/projects.js';
-import type { TestServer } from '../helpers/test-server.js';
-import { type PageWindow, launchBrowser, newContext, openPage, saveScreenshot } from './helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { type PageWindow, saveScreenshot } from './helpers/browser.js';
 import { drawnLines, shownBuildId, waitForLine, waitForStatus, waitForText } from './helpers/log-page.js';
-import { makePageProjects, startPageServer } from './helpers/page-server.js';
+import { usePageSession } from './helpers/page-session.js';
 
 const LINES = 100_000;
 /** The page keeps only the rows near the view: its whole DOM stays this small whatever the log. */
@@ -35,30 +33,16 @@ function measure(page: Page): Promise<{ domNodes: number; longestTaskMs: number;
 }
 
 describe('a 100,000-line log', () => {
-  let projects: ProjectsRoot;
-  let server: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
+  // One page for both tests: the second reloads the build the first one streamed.
+  const session = usePageSession({
+    prepareProjects: (projects) => projects.configure('lines', { count: LINES, width: 100, batch: 1000 }),
+    context: 'per-suite',
+    page: 'server',
+  });
   let buildId: string;
 
-  beforeAll(async () => {
-    projects = makePageProjects();
-    projects.configure('lines', { count: LINES, width: 100, batch: 1000 });
-    server = await startPageServer(projects);
-    browser = await launchBrowser();
-    context = await newContext(browser);
-    ({ page, errors } = await openPage(context, server.url));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    projects?.remove();
-  });
-
   it('streams live into a bounded DOM', async () => {
+    const { page, errors } = session;
     await recordLongTasks(page);
     await page.getByLabel('Project').selectOption({ label: 'lines' });
     const startedAt = await page.evaluate(() => performance.now());
@@ -75,6 +59,7 @@ describe('a 100,000-line log', () => {
   }, 240000);
 
   it('replays whole after a reload into the same bounded DOM, and opens a line in its middle', async () => {
+    const { page, errors, server } = session;
     await page.reload();
     await recordLongTasks(page);
     await waitForWholeLog(page);

@@ -1,9 +1,6 @@
 import fs from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ProjectsRoot } from '../helpers/projects.js';
 import { request, startBuild, waitForEnd } from '../helpers/http.js';
-import type { TestServer } from '../helpers/test-server.js';
-import { type PageWindow, launchBrowser, newContext, openPage, saveScreenshot } from './helpers/browser.js';
+import { type PageWindow, saveScreenshot } from './helpers/browser.js';
 import {
   drawnLines,
   isLineInView,
@@ -17,46 +14,25 @@ import {
   waitForStatus,
   waitForText,
 } from './helpers/log-page.js';
-import { makePageProjects, startPageServer } from './helpers/page-server.js';
+import { usePageSession } from './helpers/page-session.js';
 
 /** Control characters and the visible remains of escape codes that must never reach the page. */
 const GARBAGE = /[\x00-\x08\x0b-\x1f\x7f]|\[[0-9;]*[mKG]/;
 
 describe('the build page', () => {
-  let projects: ProjectsRoot;
-  let server: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
-
-  beforeAll(async () => {
-    projects = makePageProjects();
-    projects.configure('terminal', { fillerLines: 300 });
-    projects.configure('slow', { seconds: 60 });
-    projects.configure('lines', { count: 200 });
-    server = await startPageServer(projects);
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    projects?.remove();
-  });
-
-  beforeEach(async () => {
-    context = await newContext(browser);
-    ({ page, errors } = await openPage(context, server.url));
-  });
-
-  afterEach(async () => {
-    expect(errors).toEqual([]);
-    await context.close();
+  const session = usePageSession({
+    prepareProjects: (projects) => {
+      projects.configure('terminal', { fillerLines: 300 });
+      projects.configure('slow', { seconds: 60 });
+      projects.configure('lines', { count: 200 });
+    },
+    context: 'per-test',
+    page: 'server',
   });
 
   /** Picks a project from the list and presses Build; returns the new build's id. */
   async function buildFromPage(name: string): Promise<string> {
+    const { page } = session;
     await page.getByLabel('Project').selectOption({ label: name });
     await page.getByRole('button', { name: 'Build', exact: true }).click();
     await page.waitForURL(/#build=/);
@@ -64,6 +40,7 @@ describe('the build page', () => {
   }
 
   it('builds the demo from the project list and shows its output in colour, with no escape codes', async () => {
+    const { page, server } = session;
     const requested: string[] = [];
     page.on('request', (r) => requested.push(r.url()));
     await page.reload();
@@ -99,6 +76,7 @@ describe('the build page', () => {
   });
 
   it('draws terminal output as a terminal would: colours, line rewrites, \\r progress, a cut escape code', async () => {
+    const { page, server } = session;
     const build = await startBuild(server.url, 'terminal');
     await page.goto(`${server.url}/#build=${build.id}`);
     await waitForStatus(page, 'succeeded');
@@ -128,9 +106,8 @@ describe('the build page', () => {
   });
 
   it('reads in dark mode with its own palette', async () => {
-    await context.close();
-    context = await newContext(browser, { colorScheme: 'dark' });
-    ({ page, errors } = await openPage(context, server.url));
+    const { server } = session;
+    const page = await session.reopenPage({ colorScheme: 'dark' });
     const build = await startBuild(server.url, 'failing');
     await page.goto(`${server.url}/#build=${build.id}`);
     await waitForStatus(page, 'failed');
@@ -143,6 +120,7 @@ describe('the build page', () => {
   });
 
   it('cancels a running build with the Cancel button', async () => {
+    const { page } = session;
     await page.getByLabel('Path').fill('slow');
     await page.getByRole('button', { name: 'Build', exact: true }).click();
     await waitForLine(page, 'tick 3');
@@ -164,6 +142,7 @@ describe('the build page', () => {
   });
 
   it('lists builds as they start and replays a finished one from the list', async () => {
+    const { page, server } = session;
     const finished = await startBuild(server.url, 'failing');
     await waitForEnd(server.url, finished.id);
     await page.reload();
@@ -182,6 +161,7 @@ describe('the build page', () => {
   });
 
   it('collapses and expands a step from the keyboard', async () => {
+    const { page, server } = session;
     const build = await startBuild(server.url, 'failing');
     await page.goto(`${server.url}/#build=${build.id}`);
     await waitForLine(page, 'compiling...');
@@ -198,6 +178,7 @@ describe('the build page', () => {
   });
 
   it('shows timestamps on demand and remembers the choice', async () => {
+    const { page, server } = session;
     const build = await startBuild(server.url, 'failing');
     await page.goto(`${server.url}/#build=${build.id}`);
     await waitForLine(page, 'compiling...');
@@ -213,6 +194,7 @@ describe('the build page', () => {
   });
 
   it('downloads the raw log', async () => {
+    const { page, server } = session;
     const build = await startBuild(server.url, 'terminal');
     await waitForEnd(server.url, build.id);
     await page.goto(`${server.url}/#build=${build.id}`);
@@ -226,6 +208,7 @@ describe('the build page', () => {
   });
 
   it('jumps to the first error and makes it the address', async () => {
+    const { page, server } = session;
     const build = await startBuild(server.url, 'terminal');
     await page.goto(`${server.url}/#build=${build.id}`);
     await waitForStatus(page, 'succeeded');

@@ -1,39 +1,21 @@
 import fs from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ProjectsRoot } from '../helpers/projects.js';
 import { startBuild, waitForEnd } from '../helpers/http.js';
-import type { TestServer } from '../helpers/test-server.js';
-import { type PageWindow, launchBrowser, newContext, openPage, saveScreenshot } from './helpers/browser.js';
+import { type PageWindow, saveScreenshot } from './helpers/browser.js';
 import { drawnLines, scrollLogTo, waitForLine, waitForStatus } from './helpers/log-page.js';
-import { makePageProjects, startPageServer } from './helpers/page-server.js';
+import { usePageSession } from './helpers/page-session.js';
 
 const HOSTILE_LINE = '<img src=x onerror="window.__injected = 1"> <script>window.__injected = 2</script> &amp; <b>not bold</b>';
 const HOSTILE_PROJECT = '<img src=x onerror=window.__injected=3>';
 
 describe('output that looks like HTML', () => {
-  let projects: ProjectsRoot;
-  let server: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
-
-  beforeAll(async () => {
-    projects = makePageProjects();
-    fs.cpSync(projects.project('failing'), projects.project(HOSTILE_PROJECT), { recursive: true });
-    server = await startPageServer(projects);
-    browser = await launchBrowser();
-    context = await newContext(browser);
-    ({ page, errors } = await openPage(context, server.url));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    projects?.remove();
+  const session = usePageSession({
+    prepareProjects: (projects) => fs.cpSync(projects.project('failing'), projects.project(HOSTILE_PROJECT), { recursive: true }),
+    context: 'per-suite',
+    page: 'server',
   });
 
   it('shows a log line with tags as text, running nothing', async () => {
+    const { page, errors, server } = session;
     const build = await startBuild(server.url, 'terminal');
     await page.goto(`${server.url}/#build=${build.id}`);
     await waitForStatus(page, 'succeeded');
@@ -48,6 +30,7 @@ describe('output that looks like HTML', () => {
   });
 
   it('shows a project folder named like a tag as text in the list and the history', async () => {
+    const { page, errors, server } = session;
     const build = await startBuild(server.url, HOSTILE_PROJECT);
     await waitForEnd(server.url, build.id);
     await page.goto(`${server.url}/#build=${build.id}`);

@@ -1,8 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ProjectsRoot } from '../helpers/projects.js';
 import { startBuild, waitForEnd } from '../helpers/http.js';
-import type { TestServer } from '../helpers/test-server.js';
-import { launchBrowser, newContext, openPage, saveScreenshot } from './helpers/browser.js';
+import { saveScreenshot } from './helpers/browser.js';
 import {
   drawnLines,
   isLineInView,
@@ -15,43 +12,25 @@ import {
   waitForStatus,
   waitForText,
 } from './helpers/log-page.js';
-import { makePageProjects, startPageServer } from './helpers/page-server.js';
+import { usePageSession } from './helpers/page-session.js';
 
 describe('moving around a log', () => {
-  let projects: ProjectsRoot;
-  let server: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
+  // A blank page: each test goes to the address it is about.
+  const session = usePageSession({
+    prepareProjects: (projects) => projects.configure('lines', { count: 500 }),
+    context: 'per-test',
+    page: 'about:blank',
+  });
   let finishedBuild: string;
 
   beforeAll(async () => {
-    projects = makePageProjects();
-    projects.configure('lines', { count: 500 });
-    server = await startPageServer(projects);
-    browser = await launchBrowser();
+    const { server } = session;
     finishedBuild = (await startBuild(server.url, 'lines')).id;
     await waitForEnd(server.url, finishedBuild);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    projects?.remove();
-  });
-
-  beforeEach(async () => {
-    context = await newContext(browser);
-    ({ page, errors } = await openPage(context, 'about:blank'));
-  });
-
-  afterEach(async () => {
-    expect(errors).toEqual([]);
-    await context.close();
-  });
-
   it('opens #build=<id>&L123 with line 123 highlighted in view, also after a reload', async () => {
+    const { page, server } = session;
     await page.goto(`${server.url}/#build=${finishedBuild}&L123`);
     await waitForStatus(page, 'succeeded');
     await page.locator('#log .row.line.is-target').waitFor();
@@ -74,6 +53,7 @@ describe('moving around a log', () => {
   });
 
   it('searches with a match count, next and previous', async () => {
+    const { page, server } = session;
     await page.goto(`${server.url}/#build=${finishedBuild}`);
     await waitForStatus(page, 'succeeded');
     const search = page.getByRole('searchbox', { name: 'Search' });
@@ -107,6 +87,7 @@ describe('moving around a log', () => {
   });
 
   it('follows the end of a running log, pauses when scrolled up, and jumps back', async () => {
+    const { page, projects, server } = session;
     projects.configure('lines', { count: 3000, batch: 20, delayMs: 40 });
     const build = await startBuild(server.url, 'lines');
     await page.goto(`${server.url}/#build=${build.id}`);

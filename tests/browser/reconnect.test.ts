@@ -1,11 +1,10 @@
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import type { ProjectsRoot } from '../helpers/projects.js';
+import type { Page, Request } from 'playwright-core';
 import { request, startBuild, waitForBuild, waitForEnd } from '../helpers/http.js';
 import { SseReader } from '../helpers/sse-reader.js';
-import type { TestServer } from '../helpers/test-server.js';
-import { launchBrowser, newContext, openPage, saveScreenshot } from './helpers/browser.js';
+import { saveScreenshot } from './helpers/browser.js';
 import { readWholeLog, waitForConnection, waitForLine, waitForStatus, waitForText } from './helpers/log-page.js';
-import { makePageProjects, openStreams, startPageServer } from './helpers/page-server.js';
+import { openStreams, startPageServer } from './helpers/page-server.js';
+import { usePageSession } from './helpers/page-session.js';
 
 /** The `tick N` numbers a page shows, in order. */
 async function ticks(page: Page): Promise<number[]> {
@@ -15,33 +14,11 @@ async function ticks(page: Page): Promise<number[]> {
 const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe('the page across connection trouble', () => {
-  let projects: ProjectsRoot;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
-
-  beforeAll(async () => {
-    projects = makePageProjects();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    projects?.remove();
-  });
-
-  beforeEach(async () => {
-    context = await newContext(browser);
-    ({ page, errors } = await openPage(context, 'about:blank'));
-  });
-
-  afterEach(async () => {
-    expect(errors).toEqual([]);
-    await context.close();
-  });
+  // No shared server: each test starts its own, configured for the trouble it makes, and stops or restarts it.
+  const session = usePageSession({ startsServer: false, context: 'per-test', page: 'about:blank' });
 
   it('resumes after dropped connections and a server restart with no duplicate line', async () => {
+    const { page, projects } = session;
     let server = await startPageServer(projects);
     try {
       projects.configure('slow', { seconds: 30 });
@@ -113,6 +90,7 @@ describe('the page across connection trouble', () => {
   }, 60000);
 
   it('says the server is full on a 503 and connects by itself after Retry-After', async () => {
+    const { page, projects } = session;
     const server = await startPageServer(projects, { MAX_CLIENTS: '2' });
     const holders = [new SseReader(`${server.url}/api/log/push`), new SseReader(`${server.url}/api/log/push`)];
     try {

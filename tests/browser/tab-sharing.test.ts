@@ -1,11 +1,10 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ProjectsRoot } from '../helpers/projects.js';
+import type { Page } from 'playwright-core';
 import { request, startBuild, waitForEnd } from '../helpers/http.js';
-import type { TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { launchBrowser, newContext, openPage, saveScreenshot } from './helpers/browser.js';
+import { saveScreenshot } from './helpers/browser.js';
 import { readWholeLog, waitForConnection, waitForLine, waitForStatus, waitForText } from './helpers/log-page.js';
-import { makePageProjects, openStreams, startPageServer } from './helpers/page-server.js';
+import { openStreams } from './helpers/page-server.js';
+import { usePageSession } from './helpers/page-session.js';
 
 /**
  * The lines of a build's log as the server keeps them (GET /api/builds/:id/log), without times,
@@ -20,47 +19,17 @@ async function serverLines(baseUrl: string, id: string): Promise<string[]> {
 }
 
 describe('tabs sharing streams', () => {
-  let projects: ProjectsRoot;
-  let server: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  const errors: string[] = [];
-
-  beforeAll(async () => {
-    projects = makePageProjects();
-    server = await startPageServer(projects);
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    projects?.remove();
-  });
-
-  beforeEach(async () => {
-    context = await newContext(browser);
-    errors.length = 0;
-  });
-
-  afterEach(async () => {
-    expect(errors).toEqual([]);
-    await context.close();
-  });
-
-  async function openTab(url: string): Promise<Page> {
-    const opened = await openPage(context, url);
-    opened.page.on('pageerror', (error) => errors.push(error.message));
-    return opened.page;
-  }
+  // No page of its own: each test opens its tabs with session.openTab, and every tab's errors are checked.
+  const session = usePageSession({ context: 'per-test', page: 'none' });
 
   it('holds one connection per stream for two tabs, both showing the whole log', async () => {
+    const { projects, server } = session;
     projects.configure('slow', { seconds: 4 });
     const build = await startBuild(server.url, 'slow');
     const url = `${server.url}/#build=${build.id}`;
-    const first = await openTab(url);
+    const first = await session.openTab(url);
     await waitForLine(first, 'tick 5');
-    const second = await openTab(url);
+    const second = await session.openTab(url);
     await waitForLine(second, 'tick 8');
     await expect(first.locator('#connection').textContent()).resolves.not.toContain('through another tab');
     await expect(second.locator('[data-role="connection-text"]').textContent()).resolves.toBe('Connected (through another tab)');
@@ -80,12 +49,13 @@ describe('tabs sharing streams', () => {
   });
 
   it('hands the streams to another tab when the leading tab closes, resuming with no duplicate line', async () => {
+    const { projects, server } = session;
     projects.configure('slow', { seconds: 5 });
     const build = await startBuild(server.url, 'slow');
     const url = `${server.url}/#build=${build.id}`;
-    const leader = await openTab(url);
+    const leader = await session.openTab(url);
     await waitForLine(leader, 'tick 3');
-    const follower = await openTab(url);
+    const follower = await session.openTab(url);
     const streamUrls: string[] = [];
     follower.on('request', (r) => {
       if (r.url().includes('/api/log/push')) streamUrls.push(r.url());
@@ -109,11 +79,12 @@ describe('tabs sharing streams', () => {
   });
 
   it('keeps a seventh tab working: it shares the streams and its requests do not wait for a free connection', async () => {
+    const { projects, server } = session;
     projects.configure('slow', { seconds: 3 });
     const build = await startBuild(server.url, 'slow');
     const url = `${server.url}/#build=${build.id}`;
     const tabs: Page[] = [];
-    for (let i = 0; i < 7; i += 1) tabs.push(await openTab(url));
+    for (let i = 0; i < 7; i += 1) tabs.push(await session.openTab(url));
     const seventh = tabs[6]!;
     await waitForLine(seventh, 'tick 1');
     await seventh.locator('#project-select option', { hasText: 'failing' }).waitFor({ state: 'attached' });

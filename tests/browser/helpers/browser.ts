@@ -19,10 +19,9 @@ export function newContext(browser: Browser, options: Parameters<Browser['newCon
   return browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', acceptDownloads: true, ...options });
 }
 
-/** A page whose uncaught errors are collected (tests assert there are none). */
-export async function openPage(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[] }> {
+/** A page whose uncaught errors are collected into `errors` (tests assert there are none); several pages may share one list. */
+export async function openPage(context: BrowserContext, url: string, errors: string[] = []): Promise<{ page: Page; errors: string[] }> {
   const page = await context.newPage();
-  const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(url);
   return { page, errors };
