@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { nodeHistoryFileSystem, type HistoryFileSystem } from '../../src/events/build-history.js';
+import { diskThatFillsAfter } from '../helpers/full-disk.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { isAlive, readGrandchildPid } from '../helpers/processes.js';
 import { postJson, request, startBuild, waitForBuild, waitForEnd } from '../helpers/http.js';
@@ -187,16 +187,7 @@ describe('faults become failed builds with a clear system line, never a crash', 
   }, 30000);
 
   it('a full disk: the build fails, and every reader still gets every line', async () => {
-    let budget = 3000;
-    const fullDisk: HistoryFileSystem = {
-      ...nodeHistoryFileSystem,
-      writeSync(fd, buffer, offset, length, position) {
-        if (budget <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-        const take = Math.min(budget, length);
-        budget -= take;
-        return nodeHistoryFileSystem.writeSync(fd, buffer, offset, take, position);
-      },
-    };
+    const fullDisk = diskThatFillsAfter(3000);
     projects.configure('lines', { count: 2000 });
     const server = await startTestServer({ PROJECTS_ROOT: projects.root }, { historyFileSystem: fullDisk });
     servers.push(server);

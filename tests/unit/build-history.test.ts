@@ -4,6 +4,7 @@ import path from 'node:path';
 import { BuildHistory, CHUNK_BYTES, nodeHistoryFileSystem, type HistoryFileSystem } from '../../src/events/build-history.js';
 import { HistoryChunkCache } from '../../src/events/history-chunk-cache.js';
 import { encodeFrame } from '../../src/sse/encode-frame.js';
+import { diskThatFillsAfter } from '../helpers/full-disk.js';
 
 const frame = (boot: string, number: number, position: number, event = 'log', text = `line ${position}`) =>
   encodeFrame({ id: `${boot}-${number}-${position}`, event, data: JSON.stringify({ text }) });
@@ -151,16 +152,7 @@ describe('BuildHistory', () => {
   });
 
   it('keeps appending in memory when the disk refuses a write, and reports the error once', async () => {
-    let budget = 30; // bytes the "disk" takes before it is full
-    const fullDisk: HistoryFileSystem = {
-      ...nodeHistoryFileSystem,
-      writeSync(fd, buffer, offset, length, position) {
-        if (budget <= 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-        const take = Math.min(budget, length);
-        budget -= take;
-        return nodeHistoryFileSystem.writeSync(fd, buffer, offset, take, position);
-      },
-    };
+    const fullDisk = diskThatFillsAfter(30); // the disk takes 30 bytes, then it is full
     const history = BuildHistory.create('b1', path.join(dir, 'events.sse'), fullDisk);
     const a = frame('x', 1, 1);
     const b = frame('x', 2, 2, 'log', 'z'.repeat(CHUNK_BYTES + 10)); // completes a chunk the disk never got
