@@ -47,7 +47,6 @@ export class SseConnection {
   private stallTimer: NodeJS.Timeout | null = null;
   private isDrainPending = false;
   private closeListeners: Array<(reason: CloseReason) => void> = [];
-  closeReason: CloseReason | null = null;
   bytesWritten = 0;
 
   constructor(
@@ -62,14 +61,6 @@ export class SseConnection {
 
   get feedKey(): string {
     return this.start.feed.key;
-  }
-
-  get isLive(): boolean {
-    return this.state === 'live';
-  }
-
-  get isClosed(): boolean {
-    return this.state === 'closed';
   }
 
   onClose(listener: (reason: CloseReason) => void): void {
@@ -195,7 +186,6 @@ export class SseConnection {
   private close(reason: CloseReason): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.closeReason = reason;
     this.clearStallTimer();
     this.socket.off('drain', this.onSocketDrain);
     this.start.release();
