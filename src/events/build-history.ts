@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Feed } from './feed.js';
 import { parseEventId } from './event-id.js';
+import { lastWholeFrame } from './frame-parser.js';
 import { HistoryChunkCache } from './history-chunk-cache.js';
 
 /** The file operations a BuildHistory uses; tests swap in failing ones to play a full disk. */
@@ -227,7 +228,7 @@ export class BuildHistory implements Feed {
       problem = `${size - head} bytes of a torn last frame left out`;
     }
     this.diskBytes = this.headBytes = head;
-    this.complete = lastFrameEvent(window.subarray(0, head - windowStart), windowStart === 0) === 'end';
+    this.complete = lastWholeFrame(window.subarray(0, head - windowStart), windowStart === 0)?.event === 'end';
     await this.loadTail();
     return problem;
   }
@@ -391,13 +392,4 @@ export class BuildHistory implements Feed {
     this.fd = null;
     this.appendFd = null;
   }
-}
-
-/** The event name of the last frame in bytes that end with a whole frame; null when it is not all there. */
-function lastFrameEvent(bytes: Buffer, startsAtFrame: boolean): string | null {
-  if (bytes.length < 2) return null;
-  const previousEnd = bytes.lastIndexOf(FRAME_END, bytes.length - 3);
-  if (previousEnd === -1 && !startsAtFrame) return null;
-  const frame = bytes.toString('utf8', previousEnd === -1 ? 0 : previousEnd + 2, Math.min(bytes.length, (previousEnd === -1 ? 0 : previousEnd + 2) + 512));
-  return /^id: [^\n]*\nevent: ([^\n]*)\n/.exec(frame)?.[1] ?? null;
 }

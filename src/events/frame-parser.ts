@@ -54,3 +54,15 @@ function parseFrame(text: string): Omit<ParsedFrame, 'end'> | null {
   if (!idLine.startsWith('id: ') || !eventLine.startsWith('event: ') || !dataLine.startsWith('data: ')) return null;
   return { id: idLine.slice(4), event: eventLine.slice(7), data: dataLine.slice(6) };
 }
+
+/**
+ * The last whole frame of bytes that end at a frame's end (a file's tail, say); null when it
+ * does not fit in them. `startsAtFrame`: the bytes begin at a frame (the file's start).
+ */
+export function lastWholeFrame(bytes: Buffer, startsAtFrame: boolean): ParsedFrame | null {
+  if (bytes.length < 2 || !bytes.subarray(-2).equals(SEPARATOR)) return null;
+  // The last frame starts after the blank line that ends the frame before it.
+  const previousEnd = bytes.lastIndexOf(SEPARATOR, bytes.length - 3);
+  if (previousEnd === -1 && !startsAtFrame) return null;
+  return new FrameParser().push(bytes.subarray(previousEnd === -1 ? 0 : previousEnd + 2)).at(-1) ?? null;
+}

@@ -1,4 +1,4 @@
-import { FrameParser } from '../../src/events/frame-parser.js';
+import { FrameParser, lastWholeFrame } from '../../src/events/frame-parser.js';
 import { encodeFrame } from '../../src/sse/encode-frame.js';
 
 describe('FrameParser', () => {
@@ -29,5 +29,25 @@ describe('FrameParser', () => {
     const frames = parser.push(Buffer.from(`${a}data: only\n\n${b}`));
     expect(frames).toHaveLength(1);
     expect(parser.malformedAt).toBe(Buffer.byteLength(a));
+  });
+});
+
+describe('lastWholeFrame', () => {
+  const a = encodeFrame({ id: 'x-1-1', event: 'log', data: '{"text":"a"}' });
+  const b = encodeFrame({ id: 'x-2-2', event: 'end', data: '{"build":{}}' });
+
+  it('finds the last frame of bytes that end at a frame end', () => {
+    expect(lastWholeFrame(Buffer.from(a + b), true)).toMatchObject({ id: 'x-2-2', event: 'end' });
+    expect(lastWholeFrame(Buffer.from(a), true)).toMatchObject({ id: 'x-1-1' });
+  });
+
+  it('finds it in a tail that starts mid-frame, as long as the frame before it ends in there', () => {
+    expect(lastWholeFrame(Buffer.from((a + b).slice(10)), false)).toMatchObject({ id: 'x-2-2' });
+  });
+
+  it('gives null for a torn end, or a last frame that does not fit in the tail', () => {
+    expect(lastWholeFrame(Buffer.from(a + b.slice(0, -1)), true)).toBeNull();
+    expect(lastWholeFrame(Buffer.from(b.slice(5)), false)).toBeNull();
+    expect(lastWholeFrame(Buffer.alloc(0), true)).toBeNull();
   });
 });
