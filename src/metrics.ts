@@ -6,8 +6,8 @@ const STATUSES: readonly BuildStatus[] = ['queued', 'running', 'succeeded', 'fai
 
 export interface MetricsSources {
   readonly pool: ClientPool;
-  /** Builds currently listed, for the count by status. */
-  listBuilds(): readonly Build[];
+  /** How many builds have each status. */
+  countBuilds(): ReadonlyMap<BuildStatus, number>;
   /** Events appended to the event log so far. */
   eventsAppended(): number;
 }
@@ -45,9 +45,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     labelNames: ['status'],
     registers,
     collect() {
-      const counts = new Map<BuildStatus, number>(STATUSES.map((status) => [status, 0]));
-      for (const build of sources.listBuilds()) counts.set(build.status, (counts.get(build.status) ?? 0) + 1);
-      for (const [status, count] of counts) this.set({ status }, count);
+      const counts = sources.countBuilds();
+      for (const status of STATUSES) this.set({ status }, counts.get(status) ?? 0);
     },
   });
   const duration = new Histogram({

@@ -74,7 +74,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
 
   const metrics = createMetrics({
     pool,
-    listBuilds: () => service.list(Number.MAX_SAFE_INTEGER),
+    countBuilds: () => service.countByStatus(),
     eventsAppended: () => eventLog.eventsAppended,
   });
   service.onFinished((build) => metrics.observeFinished(build));

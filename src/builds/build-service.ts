@@ -13,6 +13,7 @@ import {
   snapshot,
   type Build,
   type BuildRecord,
+  type BuildStatus,
   type BuildStep,
   type StepName,
   type TerminalStatus,
@@ -117,6 +118,13 @@ export class BuildService {
 
   list(limit: number): Build[] {
     return this.store.list(limit).map((record) => snapshot(record.build));
+  }
+
+  /** How many builds have each status (for metrics; no copies made). */
+  countByStatus(): Map<BuildStatus, number> {
+    const counts = new Map<BuildStatus, number>();
+    for (const { build } of this.store.list(Number.MAX_SAFE_INTEGER)) counts.set(build.status, (counts.get(build.status) ?? 0) + 1);
+    return counts;
   }
 
   /** The build an earlier POST with this Idempotency-Key started, if it is recent enough. */
