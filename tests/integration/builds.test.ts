@@ -153,3 +153,38 @@ describe('builds', () => {
     expect(reader.named('log').some((e) => e.json.build === build.id && e.json.text === 'compiling...')).toBe(true);
   });
 });
+
+describe('several PROJECTS_ROOT folders', () => {
+  let first: ProjectsRoot;
+  let second: ProjectsRoot;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    first = makeProjectsRoot();
+    second = makeProjectsRoot();
+    second.copy('failing', 'only-in-second');
+    server = await startTestServer({ PROJECTS_ROOT: `${first.root}:${second.root}` });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    first?.remove();
+    second?.remove();
+  });
+
+  it('takes a relative projectPath relative to the first root', async () => {
+    const build = await startBuild(server.url, 'failing');
+    expect(build.projectPath).toBe(first.project('failing'));
+    await waitForEnd(server.url, build.id);
+    const elsewhere = await postJson(`${server.url}/api/project/build`, { projectPath: 'only-in-second' });
+    expect([elsewhere.status, elsewhere.json.error.code]).toEqual([400, 'not_a_project']);
+  });
+
+  it('builds an absolute path inside any root, and lists the projects of every root', async () => {
+    const build = await startBuild(server.url, second.project('only-in-second'));
+    expect(build.projectPath).toBe(second.project('only-in-second'));
+    await waitForEnd(server.url, build.id);
+    const paths = (await request(`${server.url}/api/projects`)).json.projects.map((p: { path: string }) => p.path);
+    expect(paths).toEqual(expect.arrayContaining([first.project('tricky'), second.project('tricky'), second.project('only-in-second')]));
+  });
+});

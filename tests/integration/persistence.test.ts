@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { newBuild } from '../../src/builds/build-record.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { postJson, request, startBuild, waitForEnd } from '../helpers/http.js';
 import { SseReader } from '../helpers/sse-reader.js';
@@ -171,5 +172,36 @@ describe('start-up recovery', () => {
     server = await startTestServer({ PROJECTS_ROOT: projects.root, DATA_DIR: dataDir });
     const list = (await request(`${server.url}/api/builds`)).json.builds.map((b: { id: string }) => b.id);
     expect(list).toEqual([good.id]);
+  });
+});
+
+describe('listing many builds', () => {
+  let dataDir: string;
+  let server: TestServer | undefined;
+
+  beforeAll(async () => {
+    // 501 finished builds as a previous server would have left them (their histories get `end` at start).
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'buildlog-many-'));
+    for (let i = 0; i < 501; i += 1) {
+      const id = `0000${String(i).padStart(8, '0')}`;
+      const build = { ...newBuild(id, '/nowhere', new Date(Date.UTC(2026, 0, 1) + i * 1000)), status: 'succeeded' };
+      fs.mkdirSync(path.join(dataDir, 'builds', id), { recursive: true });
+      fs.writeFileSync(path.join(dataDir, 'builds', id, 'build.json'), JSON.stringify({ build, idempotencyKey: null }));
+    }
+    server = await startTestServer({ DATA_DIR: dataDir });
+  }, 60000);
+
+  afterAll(async () => {
+    await server?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists 50 by default, newest first, and never more than 500', async () => {
+    const count = async (query: string) => (await request(`${server!.url}/api/builds${query}`)).json.builds.length;
+    expect(await count('')).toBe(50);
+    expect(await count('?limit=500')).toBe(500);
+    expect(await count('?limit=501')).toBe(500);
+    expect(await count('?limit=100000')).toBe(500);
+    expect((await request(`${server!.url}/api/builds?limit=1`)).json.builds[0].id).toBe('000000000500');
   });
 });
