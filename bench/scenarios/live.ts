@@ -1,8 +1,8 @@
 import { startBuild, waitForBuildEnd } from '../harness/build-api.js';
 import { go, readStats, waitForReady } from '../harness/bench-fixture.js';
-import { RssSampler } from '../harness/rss-sampler.js';
 import { CONNECT_TIMEOUT_MS, READY_TIMEOUT_MS, SETTLE_MS, sleep, type CellContext } from './cell-context.js';
-import { MB, monotonicUs, type RowResult } from './cell-metrics.js';
+import type { RowResult } from './cell-metrics.js';
+import { openDeliveryWindow } from './measure-delivery.js';
 import type { LiveSpec, Scenario } from './scenario-spec.js';
 
 /** Extra time after the build's last line for readers to get everything (it bounds every run). */
@@ -34,18 +34,10 @@ export async function runLive(context: CellContext, scenario: Scenario): Promise
   await waitForReady(control, READY_TIMEOUT_MS);
   await sleep(SETTLE_MS);
 
-  const rss = new RssSampler(server.pid);
-  const cpuBefore = server.cpuMs();
-  const loadCpuBefore = load.cpuMs();
-  const started = performance.now();
-  const fromUs = monotonicUs();
+  const measuring = openDeliveryWindow(server, load);
   go(control);
   const drained = await load.drain(lines, spec.durationMs + drainAllowanceMs(spec.durationMs));
-  const toUs = monotonicUs();
-  const cpuMs = server.cpuMs() - cpuBefore;
-  const loadCpuMs = load.cpuMs() - loadCpuBefore;
-  const wallMs = performance.now() - started;
-  const peak = rss.stop();
+  const { window, metrics } = measuring.close(drained);
   await load.close();
   const stats = await readStats(control, 2000).catch(() => null);
   if (!drained.isTimedOut) await waitForBuildEnd(server, id, 15000).catch(() => {});
@@ -55,31 +47,19 @@ export async function runLive(context: CellContext, scenario: Scenario): Promise
     {
       row: scenario.rows[0]!,
       error: null,
-      window: { fromUs, toUs },
+      window,
       metrics: {
+        ...metrics,
         clients: spec.clients,
         lines,
         offered,
-        delivered: drained.delivered,
-        wallMs,
-        eventsPerSec: drained.delivered / (wallMs / 1000),
-        bytesPerEvent: drained.delivered > 0 ? drained.bytes / drained.delivered : null,
-        cpuMs,
-        cpuUsPerEvent: drained.delivered > 0 ? (cpuMs * 1000) / drained.delivered : null,
         p50Ms: drained.latency.p50Ms,
         p99Ms: drained.latency.p99Ms,
         p999Ms: drained.latency.p999Ms,
-        rssStartMb: rss.startBytes / MB,
-        rssPeakMb: peak / MB,
-        rssGrowthMb: (peak - rss.startBytes) / MB,
         heapPerConnKb: null,
         rssPerConnKb: null,
         genMaxLagMs: stats?.maxLagMs ?? null,
         connectMs: opened.ms,
-        loadCpuShare: loadCpuMs / wallMs,
-        shortReaders: drained.short,
-        sequenceErrors: drained.sequenceErrors,
-        isTimedOut: drained.isTimedOut,
       },
     },
   ];

@@ -1,8 +1,8 @@
 import { startBuild, waitForBuildEnd } from '../harness/build-api.js';
 import { go, waitForReady } from '../harness/bench-fixture.js';
-import { RssSampler } from '../harness/rss-sampler.js';
 import { CONNECT_TIMEOUT_MS, READY_TIMEOUT_MS, SETTLE_MS, sleep, type CellContext } from './cell-context.js';
-import { MB, monotonicUs, type RowResult } from './cell-metrics.js';
+import type { RowResult } from './cell-metrics.js';
+import { openDeliveryWindow } from './measure-delivery.js';
 import type { ReplaySpec, Scenario } from './scenario-spec.js';
 
 /** A build printed as fast as the pipe takes it, then replayed: bounded per replay. */
@@ -25,11 +25,7 @@ export async function runReplay(context: CellContext, scenario: Scenario): Promi
 
   const results: RowResult[] = [];
   for (const [index, clients] of spec.clientCounts.entries()) {
-    const rss = new RssSampler(server.pid);
-    const cpuBefore = server.cpuMs();
-    const loadCpuBefore = load.cpuMs();
-    const started = performance.now();
-    const fromUs = monotonicUs();
+    const measuring = openDeliveryWindow(server, load);
     const opened = await load.open({
       port: server.port,
       path: `/api/log/push?build=${id}`,
@@ -40,11 +36,7 @@ export async function runReplay(context: CellContext, scenario: Scenario): Promi
       timeoutMs: CONNECT_TIMEOUT_MS,
     });
     const drained = await load.drain(spec.lines, REPLAY_TIMEOUT_MS);
-    const toUs = monotonicUs();
-    const cpuMs = server.cpuMs() - cpuBefore;
-    const loadCpuMs = load.cpuMs() - loadCpuBefore;
-    const wallMs = performance.now() - started;
-    const peak = rss.stop();
+    const { window, metrics } = measuring.close(drained);
     await load.close();
     const row = scenario.rows[index]!;
     if (opened.failed > 0) {
@@ -54,31 +46,19 @@ export async function runReplay(context: CellContext, scenario: Scenario): Promi
     results.push({
       row,
       error: null,
-      window: { fromUs, toUs },
+      window,
       metrics: {
+        ...metrics,
         clients,
         lines: spec.lines,
         offered: spec.lines * clients,
-        delivered: drained.delivered,
-        wallMs,
-        eventsPerSec: drained.delivered / (wallMs / 1000),
-        bytesPerEvent: drained.delivered > 0 ? drained.bytes / drained.delivered : null,
-        cpuMs,
-        cpuUsPerEvent: drained.delivered > 0 ? (cpuMs * 1000) / drained.delivered : null,
         p50Ms: null,
         p99Ms: null,
         p999Ms: null,
-        rssStartMb: rss.startBytes / MB,
-        rssPeakMb: peak / MB,
-        rssGrowthMb: (peak - rss.startBytes) / MB,
         heapPerConnKb: null,
         rssPerConnKb: null,
         genMaxLagMs: null,
         connectMs: opened.ms,
-        loadCpuShare: loadCpuMs / wallMs,
-        shortReaders: drained.short,
-        sequenceErrors: drained.sequenceErrors,
-        isTimedOut: drained.isTimedOut,
       },
     });
     await sleep(SETTLE_MS);
