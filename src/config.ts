@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
 import type { InheritedEnv } from './builds/build-env.js';
 import { repoRoot } from './paths.js';
 
@@ -20,11 +22,32 @@ export interface Config {
   /** null: same-origin only; '*': any origin; otherwise the allowed origins. */
   readonly corsOrigins: '*' | readonly string[] | null;
   readonly yarnBin: string;
+  /** The address people and bots use (PUBLIC_URL), when it is not the one listened on. */
+  readonly publicUrl: PublicUrl | null;
+  /** Take scheme, host and client address from X-Forwarded-* (TRUST_PROXY). */
+  readonly trustProxy: boolean;
+  /** Host names (lower case, no port) requests may address beside the built-in ones, or '*'. */
+  readonly allowedHosts: '*' | readonly string[];
+  /** Streams one client address may hold; 0 = no limit of its own. */
+  readonly maxClientsPerAddress: number;
+  /** Finished builds kept per project; 0 = no limit. */
+  readonly keepBuilds: number;
+  /** Finished builds older than this are deleted; 0 = no limit. */
+  readonly keepDays: number;
   readonly logLevel: LogLevel;
   /** What builds inherit of the server's environment: PATH, HOME, LANG. */
   readonly inheritedEnv: InheritedEnv;
   /** Where each build's own TMPDIR is made (the server's TMPDIR). */
   readonly tmpRoot: string;
+}
+
+/** PUBLIC_URL, taken apart once. */
+export interface PublicUrl {
+  readonly href: string;
+  /** `https://builds.example.com`: the page's own origin. */
+  readonly origin: string;
+  /** The host name without port, lower case: an allowed host. */
+  readonly hostname: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -37,33 +60,47 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Reads the contract's variables (plus LOG_LEVEL) from env. Relative paths are taken from
- * cwd. Throws ConfigError naming the first bad variable.
+ * cwd. Throws ConfigError naming the first bad variable and the value it got.
  */
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const read = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
-  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number =>
-    parseIntegerSetting(name, read(name), fallback, min, max);
+  const setting = <T>(name: string, schema: z.ZodType<T>, fallback: T): T => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    throw new ConfigError(`${name} ${parsed.error.issues[0]?.message ?? 'is not valid'}, got "${raw}"`);
+  };
 
+  const yarnBin = read('YARN_BIN');
   return Object.freeze({
-    port: int('PORT', 3000, 0, 65535),
+    port: setting('PORT', integer(0, 65535), 3000),
     host: read('HOST') ?? '127.0.0.1',
     projectsRoots: Object.freeze(parseProjectsRoots(read('PROJECTS_ROOT'), cwd)),
     dataDir: path.resolve(cwd, read('DATA_DIR') ?? './data'),
-    maxClients: int('MAX_CLIENTS', 100, 1),
-    heartbeatMs: int('HEARTBEAT_MS', 15000, 10, 2 ** 31 - 1),
-    retryMs: int('RETRY_MS', 3000, 0, 2 ** 31 - 1),
-    maxConcurrentBuilds: int('MAX_CONCURRENT_BUILDS', 2, 1),
-    maxQueuedBuilds: int('MAX_QUEUED_BUILDS', 20, 0),
-    buildTimeoutMs: int('BUILD_TIMEOUT_MS', 1800000, 1, 2 ** 31 - 1),
+    maxClients: setting('MAX_CLIENTS', integer(1), 100),
+    heartbeatMs: setting('HEARTBEAT_MS', integer(10, MAX_TIMER_MS), 15000),
+    retryMs: setting('RETRY_MS', integer(0, MAX_TIMER_MS), 3000),
+    maxConcurrentBuilds: setting('MAX_CONCURRENT_BUILDS', integer(1), 2),
+    maxQueuedBuilds: setting('MAX_QUEUED_BUILDS', integer(0), 20),
+    buildTimeoutMs: setting('BUILD_TIMEOUT_MS', integer(1, MAX_TIMER_MS), 1800000),
     authToken: parseAuthToken(env.AUTH_TOKEN),
-    corsOrigins: parseCorsOrigins(read('CORS_ORIGINS')),
-    yarnBin: read('YARN_BIN') ? path.resolve(cwd, read('YARN_BIN')!) : defaultYarnBin(),
-    logLevel: parseLogLevel(read('LOG_LEVEL')),
+    corsOrigins: setting('CORS_ORIGINS', corsOriginsSchema, null),
+    yarnBin: yarnBin ? path.resolve(cwd, yarnBin) : defaultYarnBin(),
+    publicUrl: setting('PUBLIC_URL', publicUrlSchema, null),
+    trustProxy: setting('TRUST_PROXY', booleanSchema, false),
+    allowedHosts: setting('ALLOWED_HOSTS', allowedHostsSchema, Object.freeze([])),
+    maxClientsPerAddress: setting('MAX_CLIENTS_PER_ADDRESS', integer(0), 25),
+    keepBuilds: setting('KEEP_BUILDS', integer(0), 100),
+    keepDays: setting('KEEP_DAYS', integer(0, 100000), 30),
+    logLevel: setting('LOG_LEVEL', logLevelSchema, 'info'),
     inheritedEnv: Object.freeze({
       path: read('PATH') ?? '/usr/local/bin:/usr/bin:/bin',
       home: read('HOME') ?? os.homedir(),
@@ -78,13 +115,85 @@ export function defaultYarnBin(): string {
   return path.join(repoRoot, 'node_modules', 'yarn', 'bin', 'yarn.js');
 }
 
-function parseIntegerSetting(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
+/** A whole number written in plain digits, between min and max. */
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number> {
   const kind = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer of at least ${min}`;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be ${kind}, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be ${kind} no larger than ${max}, got "${raw}"`);
-  return value;
+  return z
+    .string()
+    .regex(/^\d+$/, { message: `must be ${kind}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `must be ${kind} no larger than ${max}` }).max(max, { message: `must be ${kind} no larger than ${max}` }));
+}
+
+const booleanSchema = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((value) => value === 'true');
+
+const logLevelSchema = z
+  .string()
+  .transform((value) => value.toLowerCase())
+  .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }));
+
+const corsOriginsSchema: z.ZodType<Config['corsOrigins']> = z.string().transform((raw, ctx) => {
+  if (raw === '*') return '*' as const;
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const origin = bareOrigin(item);
+    if (origin === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be "*" or a comma-separated list of origins (\`${item}\` is not a URL)` });
+      return z.NEVER;
+    }
+    if (origin === null) {
+      ctx.addIssue({ code: 'custom', message: `entries must be bare origins like https://example.com (\`${item}\` is not one)` });
+      return z.NEVER;
+    }
+    origins.push(origin);
+  }
+  if (origins.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be "*" or a list of origins' });
+    return z.NEVER;
+  }
+  return Object.freeze(origins);
+});
+
+const publicUrlSchema: z.ZodType<PublicUrl | null> = z.string().transform((raw, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a URL like https://builds.example.com' });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// URL' });
+    return z.NEVER;
+  }
+  return Object.freeze({ href: url.href, origin: url.origin, hostname: hostnameOf(url) });
+});
+
+const allowedHostsSchema: z.ZodType<Config['allowedHosts']> = z.string().transform((raw, ctx) => {
+  if (raw === '*') return '*' as const;
+  const hosts = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const bad = hosts.find((host) => !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(host) && net.isIP(host) === 0);
+  if (bad !== undefined || hosts.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `must be "*" or comma-separated host names without port${bad ? `; "${bad}" is not one` : ''}` });
+    return z.NEVER;
+  }
+  return Object.freeze(hosts);
+});
+
+/** The origin of a bare-origin string; undefined when it is no URL, null when it has more than an origin. */
+function bareOrigin(item: string): string | null | undefined {
+  let origin: string;
+  try {
+    origin = new URL(item).origin;
+  } catch {
+    return undefined;
+  }
+  return origin === 'null' || origin !== item.replace(/\/$/, '') ? null : origin;
+}
+
+/** A URL's host name as Host headers are compared: lower case, IPv6 without brackets. */
+function hostnameOf(url: URL): string {
+  return url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
 }
 
 function parseProjectsRoots(raw: string | undefined, cwd: string): string[] {
@@ -109,33 +218,4 @@ function parseAuthToken(raw: string | undefined): string | null {
   // An empty token would be a server that looks protected and is not.
   if (raw.trim() === '') throw new ConfigError('AUTH_TOKEN is set but empty; unset it or give it a value');
   return raw;
-}
-
-function parseCorsOrigins(raw: string | undefined): Config['corsOrigins'] {
-  if (raw === undefined) return null;
-  if (raw === '*') return '*';
-  const origins: string[] = [];
-  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-    let origin: string;
-    try {
-      origin = new URL(item).origin;
-    } catch {
-      throw new ConfigError(`CORS_ORIGINS must be "*" or a comma-separated list of origins, got "${item}"`);
-    }
-    if (origin === 'null' || origin !== item.replace(/\/$/, '')) {
-      throw new ConfigError(`CORS_ORIGINS entries must be bare origins like https://example.com, got "${item}"`);
-    }
-    origins.push(origin);
-  }
-  if (origins.length === 0) throw new ConfigError(`CORS_ORIGINS must be "*" or a list of origins, got "${raw}"`);
-  return Object.freeze(origins);
-}
-
-function parseLogLevel(raw: string | undefined): LogLevel {
-  if (raw === undefined) return 'info';
-  const level = raw.toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
-  }
-  return level as LogLevel;
 }

@@ -24,6 +24,12 @@ describe('loadConfig', () => {
       authToken: null,
       corsOrigins: null,
       yarnBin: defaultYarnBin(),
+      publicUrl: null,
+      trustProxy: false,
+      allowedHosts: [],
+      maxClientsPerAddress: 25,
+      keepBuilds: 100,
+      keepDays: 30,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -45,6 +51,12 @@ describe('loadConfig', () => {
         AUTH_TOKEN: 's3cret',
         CORS_ORIGINS: 'https://a.example, http://b.example:8080',
         YARN_BIN: '/opt/yarn/bin/yarn',
+        PUBLIC_URL: 'https://Builds.Example.com:8443/ci/',
+        TRUST_PROXY: 'true',
+        ALLOWED_HOSTS: 'ci.example, 10.0.0.5',
+        MAX_CLIENTS_PER_ADDRESS: '0',
+        KEEP_BUILDS: '5',
+        KEEP_DAYS: '0',
       },
       cwd,
     );
@@ -62,8 +74,16 @@ describe('loadConfig', () => {
       authToken: 's3cret',
       corsOrigins: ['https://a.example', 'http://b.example:8080'],
       yarnBin: '/opt/yarn/bin/yarn',
+      publicUrl: { href: 'https://builds.example.com:8443/ci/', origin: 'https://builds.example.com:8443', hostname: 'builds.example.com' },
+      trustProxy: true,
+      allowedHosts: ['ci.example', '10.0.0.5'],
+      maxClientsPerAddress: 0,
+      keepBuilds: 5,
+      keepDays: 0,
     });
   });
+
+  it('accepts * as ALLOWED_HOSTS', () => expect(loadConfig({ ALLOWED_HOSTS: '*' }, cwd).allowedHosts).toBe('*'));
 
   it('accepts * as CORS_ORIGINS', () => expect(loadConfig({ CORS_ORIGINS: '*' }, cwd).corsOrigins).toBe('*'));
 
@@ -85,9 +105,16 @@ describe('loadConfig', () => {
     ['BUILD_TIMEOUT_MS', '0', 'BUILD_TIMEOUT_MS must be a positive integer'],
     ['PROJECTS_ROOT', '/no/such/folder', 'PROJECTS_ROOT folder does not exist: "/no/such/folder"'],
     ['AUTH_TOKEN', '   ', 'AUTH_TOKEN is set but empty'],
-    ['CORS_ORIGINS', 'not a url', 'CORS_ORIGINS must be "*" or a comma-separated list of origins, got "not a url"'],
+    ['CORS_ORIGINS', 'not a url', 'CORS_ORIGINS must be "*" or a comma-separated list of origins'],
     ['CORS_ORIGINS', 'https://a.example/path', 'CORS_ORIGINS entries must be bare origins'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
+    ['PUBLIC_URL', 'builds.example.com', 'PUBLIC_URL must be a URL like https://builds.example.com, got "builds.example.com"'],
+    ['PUBLIC_URL', 'ftp://builds.example.com', 'PUBLIC_URL must be an http:// or https:// URL'],
+    ['TRUST_PROXY', 'yes', 'TRUST_PROXY must be true or false, got "yes"'],
+    ['ALLOWED_HOSTS', 'a.example:8080', 'ALLOWED_HOSTS must be "*" or comma-separated host names without port; "a.example:8080" is not one'],
+    ['MAX_CLIENTS_PER_ADDRESS', '-1', 'MAX_CLIENTS_PER_ADDRESS must be a non-negative integer, got "-1"'],
+    ['KEEP_BUILDS', 'all', 'KEEP_BUILDS must be a non-negative integer, got "all"'],
+    ['KEEP_DAYS', '1.5', 'KEEP_DAYS must be a non-negative integer, got "1.5"'],
   ])('refuses %s=%j with one line naming it', (name, value, message) => {
     let error: unknown;
     try {
