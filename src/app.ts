@@ -8,6 +8,8 @@ import { requireToken } from './http/auth.js';
 import { addBuildRoutes } from './http/build-routes.js';
 import { corsFor } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
+import { hostGuard } from './http/host-guard.js';
+import { hostOriginPolicy } from './http/host-origin-policy.js';
 import { addMiscRoutes } from './http/misc-routes.js';
 import { originGuard } from './http/origin-guard.js';
 import { requestLog } from './http/request-log.js';
@@ -41,6 +43,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorHandler(logger));
   app.use(requestLog(logger));
   app.use(securityHeaders());
+  const policy = hostOriginPolicy(config);
+  app.use(hostGuard(policy, config.trustProxy));
   const cors = corsFor(config.corsOrigins);
   if (cors) app.use(cors);
 
@@ -48,7 +52,7 @@ export function createApp(deps: AppDeps): Koa {
   if (config.authToken !== null) {
     guarded.use(['/api', '/metrics'], requireToken(config.authToken));
   }
-  guarded.use('/api', originGuard(config.corsOrigins));
+  guarded.use(['/api', '/metrics'], originGuard(policy, config.trustProxy));
   addBuildRoutes(guarded, { service: deps.service, eventLog: deps.eventLog, projectsRoots: config.projectsRoots });
   addMiscRoutes(guarded, { projectsRoots: config.projectsRoots, registry: deps.metrics.registry });
   addVendorRoutes(guarded);

@@ -22,9 +22,17 @@ export class UnauthorizedError extends HttpError {
   }
 }
 
+/** The request addresses a host that is not allowed (DNS rebinding); the message says which hosts are. */
+export class ForbiddenHostError extends HttpError {
+  constructor(message: string) {
+    super(403, 'forbidden_host', message);
+  }
+}
+
+/** The request's Origin is not an allowed one; the message names the received and expected origins. */
 export class ForbiddenOriginError extends HttpError {
-  constructor(origin: string) {
-    super(403, 'forbidden_origin', `Requests from origin ${origin} are not allowed.`);
+  constructor(message: string) {
+    super(403, 'forbidden_origin', message);
   }
 }
 

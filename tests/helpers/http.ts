@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 /** A response read whole, with its JSON body when it has one. */
 export interface JsonResponse {
   readonly status: number;
@@ -55,4 +57,32 @@ export async function waitForBuild(
     if (Date.now() > deadline) throw new Error(`build ${id} did not get there in ${timeoutMs} ms: ${response.text.slice(0, 300)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A request with exactly these headers, Host included (fetch sets Host and Content-Type
+ * itself), on a connection of its own. The body is parsed as JSON when it is JSON.
+ */
+export function rawRequest(url: string, { method = 'GET', headers = {}, body }: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<JsonResponse> {
+  return new Promise((resolve, reject) => {
+    const withLength = body === undefined ? headers : { 'Content-Length': String(Buffer.byteLength(body)), ...headers };
+    const req = http.request(url, { method, agent: false, headers: withLength }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+        resolve({ status: res.statusCode!, headers: responseHeaders, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
