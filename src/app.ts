@@ -12,7 +12,8 @@ import { hostGuard } from './http/host-guard.js';
 import { hostOriginPolicy } from './http/host-origin-policy.js';
 import { addMiscRoutes } from './http/misc-routes.js';
 import { originGuard } from './http/origin-guard.js';
-import { requestLog } from './http/request-log.js';
+import { urlRedactor } from './http/redact-url.js';
+import { requestLog, requestLogger } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { addVendorRoutes } from './http/vendor-routes.js';
 import type { Logger } from './logger.js';
@@ -40,8 +41,8 @@ export function createApp(deps: AppDeps): Koa {
     logger.error({ err: error }, 'response failed');
   });
 
-  app.use(errorHandler(logger));
-  app.use(requestLog(logger));
+  app.use(errorHandler(logger, urlRedactor(config.authToken)));
+  app.use(requestLog(requestLogger(logger, config.authToken)));
   app.use(securityHeaders());
   const policy = hostOriginPolicy(config);
   app.use(hostGuard(policy, config.trustProxy));

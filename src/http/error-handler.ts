@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { BodyTooLargeError, HttpError, InvalidBodyError, RouteNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Redactor } from './redact-url.js';
 
 /** The largest request body accepted, as the contract says. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -9,7 +10,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
  * The one place where errors become HTTP: every error body is
  * `{ "error": { "code", "message" } }`, and nothing unexpected leaks a stack or crashes.
  */
-export function errorHandler(logger: Logger): Middleware {
+export function errorHandler(logger: Logger, redact: Redactor): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -17,7 +18,7 @@ export function errorHandler(logger: Logger): Middleware {
     } catch (error) {
       const httpError = toHttpError(error);
       if (httpError.status >= 500 && !(error instanceof HttpError)) {
-        logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+        logger.error({ err: error, method: ctx.method, path: redact(ctx.path) }, 'request failed');
       }
       ctx.status = httpError.status;
       ctx.set({ ...httpError.headers });

@@ -1,14 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
-import { redactUrl, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
+import { urlRedactor } from './redact-url.js';
 
 /** One JSON line per request when its response is over (for a stream: when it closes). */
-export function requestLog(logger: Logger): Middleware {
+export function requestLog(logRequest: RequestLogger): Middleware {
   return async (ctx, next) => {
     // The listener lives as long as the response (hours, for a stream): it keeps strings, not ctx.
     const { res } = ctx;
     const seen = requestSeen(ctx.req);
-    res.once('close', () => logRequest(logger, seen, res.statusCode));
+    res.once('close', () => logRequest(seen, res.statusCode));
     await next();
   };
 }
@@ -37,8 +38,21 @@ export function requestSeen(req: IncomingMessage): RequestSeen {
   };
 }
 
-/** The request's log line: the URL with any token redacted, and the Host and Origin received. */
-export function logRequest(logger: Logger, seen: RequestSeen, status: number): void {
-  const { method, url, host, origin, forwardedHost, startedAt } = seen;
-  logger.info({ method, url: redactUrl(url), status, host, origin, forwardedHost, ms: Date.now() - startedAt }, 'request');
+/** Writes a request's log line. */
+export type RequestLogger = (seen: RequestSeen, status: number) => void;
+
+/**
+ * The request log: the URL with every token hidden whatever its spelling (see redact-url.ts),
+ * and the Host and Origin received. The headers go through the same redactor: they are the
+ * client's text too.
+ */
+export function requestLogger(logger: Logger, authToken: string | null): RequestLogger {
+  const redact = urlRedactor(authToken);
+  const redactHeader = (value: string | undefined) => (value === undefined ? undefined : redact(value));
+  return ({ method, url, host, origin, forwardedHost, startedAt }, status) => {
+    logger.info(
+      { method, url: redact(url), status, host: redactHeader(host), origin: redactHeader(origin), forwardedHost: redactHeader(forwardedHost), ms: Date.now() - startedAt },
+      'request',
+    );
+  };
 }

@@ -11,7 +11,7 @@ import { simpleCorsHeaders } from './cors.js';
 import { errorBody, toHttpError } from './error-handler.js';
 import { hostOriginPolicy } from './host-origin-policy.js';
 import { addressOfRequest } from './request-address.js';
-import { logRequest, requestSeen } from './request-log.js';
+import { requestLogger, requestSeen } from './request-log.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 export const STREAM_PATH = '/api/log/push';
@@ -47,12 +47,13 @@ const KEEP_ALIVE_PROBE_MS = 30000;
 export function createStreamEndpoint(deps: StreamEndpointDeps): StreamEndpoint {
   const isTokenValid = deps.config.authToken === null ? null : tokenChecker(deps.config.authToken);
   const policy = hostOriginPolicy(deps.config);
+  const logRequest = requestLogger(deps.logger, deps.config.authToken);
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://stream.invalid');
     // Preflights go to Koa's CORS middleware like every other route's.
     if (url.pathname !== STREAM_PATH || req.method === 'OPTIONS') return false;
     const seen = requestSeen(req);
-    res.once('close', () => logRequest(deps.logger, seen, res.statusCode));
+    res.once('close', () => logRequest(seen, res.statusCode));
     const origin = req.headers.origin ?? '';
     for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...simpleCorsHeaders(origin, deps.config.corsOrigins) })) res.setHeader(name, value);
     try {
@@ -60,7 +61,7 @@ export function createStreamEndpoint(deps: StreamEndpointDeps): StreamEndpoint {
       const wrongHost = policy.checkHost(address, req.headers);
       if (wrongHost) throw wrongHost;
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'This route takes GET.', {}, { Allow: 'GET, HEAD, OPTIONS' });
-      if (isTokenValid && !isTokenValid(offeredToken(req.headers.authorization, single(url, 'token', false)))) throw new UnauthorizedError();
+      if (isTokenValid && !isTokenValid(offeredToken(req.headers.authorization, req.url ?? ''))) throw new UnauthorizedError();
       const wrongOrigin = policy.checkOrigin(req.headers.origin, address);
       if (wrongOrigin) throw wrongOrigin;
       void openStream(req, res, url, deps).catch((error: unknown) => sendError(res, error, deps.logger));

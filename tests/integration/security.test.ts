@@ -82,6 +82,53 @@ describe('AUTH_TOKEN', () => {
     for (const text of texts) expect(text).not.toContain(TOKEN);
   });
 
+  /** Every byte of a string as %XX: the same token, spelled otherwise. */
+  const percentAll = (text: string, hexCase: 'upper' | 'lower' = 'upper') =>
+    [...Buffer.from(text)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).map((e) => (hexCase === 'upper' ? e.toUpperCase() : e)).join('');
+  const fullyDecoded = (text: string) => {
+    let current = text;
+    for (let i = 0; i < 4; i++) current = current.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => { try { return decodeURIComponent(run); } catch { return run; } });
+    return current;
+  };
+  const expectNoTokenLogged = () => {
+    const all = logs();
+    expect(all.length).toBeGreaterThan(0);
+    for (const line of all) {
+      expect(line).not.toContain(TOKEN);
+      expect(fullyDecoded(line)).not.toContain(TOKEN);
+    }
+  };
+
+  it.each([
+    ['an encoded letter of the name (%74oken)', `%74oken=${TOKEN}`],
+    ['the name in capitals (TOKEN)', `TOKEN=${TOKEN}`],
+    ['the name in mixed case (Token)', `Token=${TOKEN}`],
+    ['another encoded letter (tok%65n)', `tok%65n=${TOKEN}`],
+    ['the whole name encoded', `${percentAll('token', 'lower')}=${TOKEN}`],
+    ['the value percent-encoded', `token=${percentAll(TOKEN)}`],
+    ['one letter of the value encoded', `token=${TOKEN.slice(0, 3)}%${TOKEN.charCodeAt(3).toString(16)}${TOKEN.slice(4)}`],
+    ['name and value encoded', `%74oken=${percentAll(TOKEN, 'lower')}`],
+    ['the plain name twice', `token=${TOKEN}&token=${TOKEN}`],
+  ])('accepts ?token= only under its plain name and spelling: 401 for %s, and never logs the token', async (_what, query) => {
+    const logged = logs().length;
+    for (const path of ['/api/builds', '/api/log/push']) {
+      const response = await request(`${server.url}${path}?${query}&limit=1`);
+      expect([path, response.status, response.json?.error?.code]).toEqual([path, 401, 'unauthorized']);
+    }
+    await waitFor(() => logs().slice(logged).some((line) => line.includes('"url":"/api/log/push?')), 'the stream request to be logged');
+    expectNoTokenLogged();
+  });
+
+  it('never logs the token, whatever a URL that also carries the Bearer header spells it', async () => {
+    const spellings = [`%74oken=${TOKEN}`, `TOKEN=${percentAll(TOKEN)}`, `x=${TOKEN}`, `t=${percentAll(TOKEN, 'lower')}`, `token=${encodeURIComponent(encodeURIComponent(TOKEN))}`];
+    for (const query of spellings) {
+      expect((await request(`${server.url}/api/builds?${query}`, { headers: auth })).status).toBe(200);
+    }
+    expect((await request(`${server.url}/api/builds/${TOKEN}`, { headers: auth })).status).toBe(404);
+    await waitFor(() => logs().filter((line) => line.includes('"status":200')).length >= spellings.length, 'the requests to be logged');
+    expectNoTokenLogged();
+  });
+
   it('redacts token= from every URL it logs', async () => {
     await request(`${server.url}/api/builds?token=${TOKEN}&limit=2`);
     const reader = new SseReader(`${server.url}/api/log/push?token=${TOKEN}`);
