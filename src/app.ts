@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import serve from 'koa-static';
 import type { BuildService } from './builds/build-service.js';
 import type { Config } from './config.js';
 import type { EventLog } from './events/event-log.js';
@@ -15,6 +14,7 @@ import { originGuard } from './http/origin-guard.js';
 import { urlRedactor } from './http/redact-url.js';
 import { requestLog, requestLogger } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { serveStatic } from './http/static-files.js';
 import { addVendorRoutes } from './http/vendor-routes.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -58,7 +58,8 @@ export function createApp(deps: AppDeps): Koa {
   addMiscRoutes(guarded, { projectsRoots: config.projectsRoots, registry: deps.metrics.registry });
   addVendorRoutes(guarded);
   app.use(guarded.routes());
-  app.use(guarded.allowedMethods({ throw: true }));
-  app.use(serve(publicDir, { index: 'index.html' }));
+  // Not thrown: the router sets Allow, and errorHandler turns its 405 and 501 into JSON.
+  app.use(guarded.allowedMethods());
+  app.use(serveStatic(publicDir));
   return app;
 }

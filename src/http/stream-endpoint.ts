@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BuildService } from '../builds/build-service.js';
 import type { Config } from '../config.js';
-import { HttpError, InvalidRequestError, PoolFullError, UnauthorizedError } from '../errors.js';
+import { HttpError, InvalidRequestError, MethodNotAllowedError, PoolFullError, UnauthorizedError } from '../errors.js';
 import type { EventLog, StreamStart } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import type { ClientPool } from '../sse/client-pool.js';
@@ -60,7 +60,7 @@ export function createStreamEndpoint(deps: StreamEndpointDeps): StreamEndpoint {
       const address = addressOfRequest(req, deps.config.trustProxy);
       const wrongHost = policy.checkHost(address, req.headers);
       if (wrongHost) throw wrongHost;
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'This route takes GET.', {}, { Allow: 'GET, HEAD, OPTIONS' });
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(req.method ?? '', 'GET, HEAD, OPTIONS');
       if (isTokenValid && !isTokenValid(offeredToken(req.headers.authorization, req.url ?? ''))) throw new UnauthorizedError();
       const wrongOrigin = policy.checkOrigin(req.headers.origin, address);
       if (wrongOrigin) throw wrongOrigin;

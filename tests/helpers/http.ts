@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 
 /** A response read whole, with its JSON body when it has one. */
 export interface JsonResponse {
@@ -84,5 +85,40 @@ export function rawRequest(url: string, { method = 'GET', headers = {}, body }: 
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/**
+ * Sends these exact bytes on a new TCP connection and reads the answer until the server
+ * closes it: for requests that fetch and node:http refuse to send (bad methods, garbage,
+ * oversized headers). The status, headers and JSON body are parsed from the raw response.
+ */
+export function rawExchange(port: number, bytes: string): Promise<JsonResponse & { raw: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // The server may close while we still send (a 431 mid-headers); what it answered counts.
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    socket.on('close', () => {
+      const raw = Buffer.concat(chunks).toString();
+      const [head = '', ...rest] = raw.split('\r\n\r\n');
+      const [statusLine = '', ...headerLines] = head.split('\r\n');
+      const headers = new Headers();
+      for (const line of headerLines) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      }
+      const text = rest.join('\r\n\r\n');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, text, json, raw });
+    });
   });
 }

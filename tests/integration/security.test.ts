@@ -216,6 +216,7 @@ describe('origins and CORS', () => {
         method: 'OPTIONS',
         headers: { Origin: 'https://ops.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'last-event-id' },
       });
+      expect(streamPreflight.status).toBe(204);
       expect(streamPreflight.headers.get('access-control-allow-headers')).toMatch(/Last-Event-ID/);
     } finally {
       await server.stop();
