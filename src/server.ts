@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { clientErrorHandler } from './http/client-error.js';
+import { connectionCap, readOpenFilesLimit } from './http/connection-cap.js';
 import { createStreamEndpoint } from './http/stream-endpoint.js';
 import { BuildService } from './builds/build-service.js';
 import { BuildStore } from './builds/build-store.js';
@@ -38,6 +39,12 @@ export interface RunningServer {
 
 /** How long open connections get to take their last bytes at shutdown. */
 const SHUTDOWN_DRAIN_MS = 2000;
+/** A request whose headers are not complete within this is closed (API.md, Process → Connections). */
+const HEADERS_TIMEOUT_MS = 10000;
+/** The whole request, its body of at most 16 KiB included; must not be shorter than the headers'. */
+const REQUEST_TIMEOUT_MS = 30000;
+/** How often Node looks for requests past those timeouts (its default, 30 s, let them live 40 s). */
+const CONNECTIONS_CHECK_MS = 1000;
 
 /** Wires the parts together, recovers stored builds, and listens. */
 export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
@@ -84,15 +91,26 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const handleStream = createStreamEndpoint({ service, eventLog, pool, config, limits: connectionLimits, logger });
   const handleWithKoa = app.callback();
 
-  // requireHostHeader off: a request without Host gets our JSON 403 forbidden_host, not Node's bare 400.
-  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
-    if (!handleStream(req, res)) void handleWithKoa(req, res);
-  });
+  const server = http.createServer(
+    {
+      // Off: a request without Host gets our JSON 403 forbidden_host, not Node's bare 400.
+      requireHostHeader: false,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+    },
+    (req, res) => {
+      if (!handleStream(req, res)) void handleWithKoa(req, res);
+    },
+  );
   server.on('clientError', clientErrorHandler(logger));
+  limitConnections(server, config, logger);
   // Streams live for hours: no socket timeout may cut them (requestTimeout only bounds
   // receiving a request, which stays useful against slow senders).
   server.timeout = 0;
   await listen(server, config.port, config.host);
+  // An accept that fails (EMFILE, ENFILE) is the kernel's refusal of one connection, not the server's end.
+  server.on('error', (error) => logger.warn({ err: error }, 'accepting a connection failed'));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
@@ -114,6 +132,21 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       return stopping;
     },
   };
+}
+
+/**
+ * Caps the connections at what the limit of open files leaves after a reserve for builds and
+ * files (connection-cap.ts); past it Node closes each new connection as soon as it is accepted.
+ */
+function limitConnections(server: http.Server, config: Config, logger: Logger): void {
+  const openFilesLimit = readOpenFilesLimit();
+  const cap = connectionCap(openFilesLimit, config.maxConcurrentBuilds);
+  if (cap === null) return;
+  server.maxConnections = cap;
+  logger.info({ maxConnections: cap, openFilesLimit }, `at most ${cap} connections at once (open files limit ${openFilesLimit})`);
+  if (cap < config.maxClients) {
+    logger.warn({ maxConnections: cap, maxClients: config.maxClients }, `MAX_CLIENTS is ${config.maxClients} but the open files limit allows ${cap} connections; raise ulimit -n`);
+  }
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {

@@ -21,8 +21,14 @@ export interface ServerProcess {
  * production runs it: `node dist/main.js`, or `npm start` with `viaNpm`. Resolves once it
  * logged the URL it listens on.
  */
-export async function spawnServer(env: Record<string, string>, { viaNpm = false } = {}): Promise<ServerProcess> {
-  const [command, args] = viaNpm ? ['npm', ['start', '--silent']] : [process.execPath, [path.join(repoRoot, 'dist', 'main.js')]];
+export async function spawnServer(
+  env: Record<string, string>,
+  { viaNpm = false, openFilesLimit }: { viaNpm?: boolean; openFilesLimit?: number } = {},
+): Promise<ServerProcess> {
+  const [direct, directArgs] = viaNpm ? ['npm', ['start', '--silent']] : [process.execPath, [path.join(repoRoot, 'dist', 'main.js')]];
+  // `openFilesLimit`: the soft limit of open files (`ulimit -n`) the server starts under; exec keeps the pid.
+  const [command, args] =
+    openFilesLimit === undefined ? [direct, directArgs] : ['bash', ['-c', `ulimit -n ${openFilesLimit} && exec "$@"`, 'bash', direct, ...directArgs]];
   const child = spawn(command, args, {
     cwd: repoRoot,
     detached: true,

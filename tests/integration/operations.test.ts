@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { capturingLogger } from '../helpers/log-capture.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { request, startBuild, waitForEnd } from '../helpers/http.js';
+import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { SseReader } from '../helpers/sse-reader.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -76,4 +78,76 @@ describe('operations', () => {
     expect(value('buildlog_build_duration_seconds_count{status="failed"}')).toBe(1);
     expect(response.text).toContain('process_resident_memory_bytes');
   });
+});
+
+describe('connections under a low limit of open files (a real process under `ulimit -n 256`)', () => {
+  const OPEN_FILES_LIMIT = 256;
+  let projects: ProjectsRoot;
+  let dataDir: string;
+  let server: ServerProcess;
+  const sockets: net.Socket[] = [];
+
+  beforeAll(async () => {
+    projects = makeProjectsRoot();
+    projects.configure('slow', { seconds: 1 });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'buildlog-fds-'));
+    server = await spawnServer({ PROJECTS_ROOT: projects.root, DATA_DIR: dataDir, MAX_CONCURRENT_BUILDS: '1' }, { openFilesLimit: OPEN_FILES_LIMIT });
+  });
+
+  afterAll(() => {
+    for (const socket of sockets) socket.destroy();
+    server?.killAll();
+    projects?.remove();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('stays up with more unfinished requests than descriptors, runs its queued builds, and closes the unfinished ones after 10 s', async () => {
+    const running = await startBuild(server.url, 'slow');
+    const queued = await startBuild(server.url, 'lines'); // its step spawns while the flood is held
+    // Followed on connections opened before the flood: new ones are refused while it lasts.
+    const streams = [new SseReader(`${server.url}${running.streamUrl}`), new SseReader(`${server.url}${queued.streamUrl}`)];
+    await Promise.all(streams.map((stream) => stream.connected));
+
+    // More connections than the process may open files, each sending headers that never end.
+    const closed = new Set<net.Socket>();
+    const answers = new Map<net.Socket, string>();
+    await Promise.all(
+      Array.from({ length: OPEN_FILES_LIMIT + 150 }, () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect(server.port, '127.0.0.1', () => {
+            socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+            resolve();
+          });
+          sockets.push(socket);
+          socket.on('data', (chunk: Buffer) => answers.set(socket, (answers.get(socket) ?? '') + chunk.toString()));
+          socket.on('error', () => resolve());
+          socket.on('close', () => closed.add(socket));
+        }),
+      ),
+    );
+    // Past its cap the server closes new connections at once, so it never holds more than it may.
+    await waitFor(() => sockets.length - closed.size < OPEN_FILES_LIMIT, 'the server to close the connections past its cap');
+    expect(server.child.exitCode).toBeNull();
+    const held = sockets.filter((s) => !closed.has(s));
+    expect(held.length).toBeGreaterThan(50);
+
+    // The reserve of descriptors lets the queued build's steps spawn while the flood is held.
+    await Promise.all(streams.map((stream) => stream.closed));
+    expect(streams.map((stream) => stream.events.at(-1)?.json.build.status)).toEqual(['succeeded', 'succeeded']);
+
+    // Once some connections go away, a new one is served again.
+    for (const socket of held.splice(0, 20)) socket.destroy();
+    const health = await waitFor(
+      () => request(`${server.url}/healthz`, { headers: { Connection: 'close' } }).then((r) => (r.status === 200 ? r : null), () => null),
+      'GET /healthz to answer on a new connection',
+    );
+    expect(health.json).toEqual({ status: 'ok' });
+
+    // The held ones are closed once their 10 s to send headers are over, with a JSON 408.
+    await waitFor(() => held.every((s) => closed.has(s)), 'the server to close the requests whose headers never ended', 20000);
+    const timedOut = held.map((s) => answers.get(s) ?? '').filter((text) => text.startsWith('HTTP/1.1 408'));
+    expect(timedOut.length).toBeGreaterThan(0);
+    expect(timedOut[0]).toContain('{"error":{"code":"request_timeout"');
+    expect(server.child.exitCode).toBeNull();
+  }, 60000);
 });
