@@ -8,16 +8,17 @@ export function offeredToken(authorization: string | undefined, rawUrl: string):
   return fromHeader ?? queryToken(rawUrl);
 }
 
-/** Characters that never need percent-encoding (RFC 3986 "unreserved"). */
-const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+/** Characters that every encoder leaves as they are (encodeURIComponent, URLSearchParams, curl, Python). */
+const NEVER_ENCODED = /^[A-Za-z0-9]$/;
 
 /**
  * The token a URL carries as its query parameter, read from the raw URL: only the name
  * `token` spelled exactly so, given once (API.md, Auth). Query parsers decode names, so
  * `%74oken=` or `tok%65n=` would pass as `token` and then, not matching the log's redaction,
  * be logged in clear; one spelling is what lets every other part of the server recognise it.
- * The value may percent-encode what must be encoded (encodeURIComponent's output), but an
- * escape of a character that needs none (`%61` for `a`) is another spelling and is refused.
+ * The value may percent-encode what an encoder may encode (`%2B`, `%7E`: URLSearchParams, which
+ * the page uses, writes `~` so), but an escape of a letter or digit (`%61` for `a`), which no
+ * encoder writes, is another spelling and is refused.
  */
 export function queryToken(rawUrl: string): string | undefined {
   const question = rawUrl.indexOf('?');
@@ -34,7 +35,7 @@ export function queryToken(rawUrl: string): string | undefined {
 
 function decodeCanonicalValue(raw: string): string | undefined {
   const escapes = raw.match(/%[0-9a-fA-F]{2}/g) ?? [];
-  if (escapes.some((escape) => UNRESERVED.test(String.fromCharCode(parseInt(escape.slice(1), 16))))) return undefined;
+  if (escapes.some((escape) => NEVER_ENCODED.test(String.fromCharCode(parseInt(escape.slice(1), 16))))) return undefined;
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch {
