@@ -43,7 +43,7 @@ const SHUTDOWN_DRAIN_MS = 2000;
 const HEADERS_TIMEOUT_MS = 10000;
 /** The whole request, its body of at most 16 KiB included; must not be shorter than the headers'. */
 const REQUEST_TIMEOUT_MS = 30000;
-/** How often Node looks for requests past those timeouts (its default, 30 s, let them live 40 s). */
+/** How often Node looks for requests past those timeouts (at its default of 30 s, a 10 s timeout let them live 40 s). */
 const CONNECTIONS_CHECK_MS = 1000;
 
 /** Wires the parts together, recovers stored builds, and listens. */
