@@ -5,7 +5,8 @@ const typescript: Config = {
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   // Sources import siblings as './x.js' (NodeNext); jest resolves the .ts file instead.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The page (public/js/line-html.js) imports ansi_up from the server's /vendor/ route.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^/vendor/ansi_up\\.js$': '<rootDir>/node_modules/ansi_up/ansi_up.js' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
 };
 
