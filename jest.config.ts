@@ -5,19 +5,22 @@ const typescript: Config = {
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   // Sources import siblings as './x.js' (NodeNext); jest resolves the .ts file instead.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The page (public/js/line-html.js) imports ansi_up from the server's /vendor/ route.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^/vendor/ansi_up\\.js$': '<rootDir>/node_modules/ansi_up/ansi_up.js' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
 };
 
 /**
- * Two projects: `node` (npm test) needs nothing but Node; `browser` (npm run test:browser)
- * drives Debian's Chromium and is checked for it before it starts.
+ * Three projects: `node` (npm test) needs nothing but Node, and runs the page's pure modules
+ * too (tests/page); `browser` (npm run test:browser) drives Debian's Chromium and `proxy`
+ * (npm run test:proxy) puts the server behind Debian's nginx, each checked for before it starts.
  */
 const config: Config = {
   testTimeout: 30000,
   projects: [
-    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/browser/'] },
+    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/browser/', '<rootDir>/tests/proxy/'] },
     { ...typescript, displayName: 'browser', roots: ['<rootDir>/tests/browser'] },
+    { ...typescript, displayName: 'proxy', roots: ['<rootDir>/tests/proxy'] },
   ],
 };
 

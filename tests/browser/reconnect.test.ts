@@ -1,6 +1,7 @@
 import type { Page, Request } from 'playwright-core';
 import { request, startBuild, waitForBuild, waitForEnd } from '../helpers/http.js';
 import { SseReader } from '../helpers/sse-reader.js';
+import { startTcpRelay } from '../helpers/tcp-relay.js';
 import { saveScreenshot } from './helpers/browser.js';
 import { readWholeLog, waitForConnection, waitForLine, waitForStatus, waitForText } from './helpers/log-page.js';
 import { openStreams, startPageServer } from './helpers/page-server.js';
@@ -20,6 +21,9 @@ describe('the page across connection trouble', () => {
   it('resumes after dropped connections and a server restart with no duplicate line', async () => {
     const { page, projects } = session;
     let server = await startPageServer(projects);
+    // The page talks to a port that stays put: the new server cannot start on the old one's
+    // port without racing any process of the machine that takes it once it is free.
+    const relay = await startTcpRelay(server.port);
     try {
       projects.configure('slow', { seconds: 30 });
       const build = await startBuild(server.url, 'slow');
@@ -27,7 +31,7 @@ describe('the page across connection trouble', () => {
       page.on('request', (r) => {
         if (r.url().includes(`/api/log/push?build=${build.id}`)) streamRequests.push(r);
       });
-      await page.goto(`${server.url}/#build=${build.id}`);
+      await page.goto(`${relay.url}/#build=${build.id}`);
       await waitForLine(page, 'tick 5');
       await waitForConnection(page, 'connected');
 
@@ -61,12 +65,13 @@ describe('the page across connection trouble', () => {
       expect(shown).toEqual(oneTo(shown.length));
 
       // 3. The server restarts: the running build ends `interrupted`, the page reconnects by itself.
-      const { port, dataDir } = server;
+      relay.forwardTo(null);
       await server.stop();
       await waitForStatus(page, 'interrupted');
       await waitForConnection(page, 'reconnecting');
       await saveScreenshot(page, 'server-down');
-      server = await startPageServer(projects, { PORT: String(port), DATA_DIR: dataDir });
+      server = await startPageServer(projects, { DATA_DIR: server.dataDir });
+      relay.forwardTo(server.port);
       await waitForConnection(page, 'connected');
       const lines = await readWholeLog(page);
       const shownTicks = await ticks(page);
@@ -85,6 +90,7 @@ describe('the page across connection trouble', () => {
       await waitForStatus(page, 'interrupted');
       expect((await readWholeLog(page)).map((line) => line.text)).toEqual(lines.map((line) => line.text));
     } finally {
+      await relay.close();
       await server.stop();
     }
   }, 60000);

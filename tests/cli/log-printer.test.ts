@@ -17,12 +17,12 @@ function log(stream: LogLine['stream'], text: string, eol = true): StreamEvent {
   return { name: 'log', id: `b-1-${text.length}`, data: { build: 'b', step: 'build', stream, time: TIME, ts: 0, text, eol } };
 }
 
-async function print(events: StreamEvent[], options: Partial<LogPrinterOptions> = {}): Promise<{ stdout: string; stderr: string; printer: LogPrinter }> {
+async function print(events: StreamEvent[], options: Partial<LogPrinterOptions> = {}): Promise<{ stdout: string; stderr: string }> {
   const stdout = new Collector();
   const stderr = new Collector();
   const printer = new LogPrinter(stdout, stderr, { timestamps: false, json: false, dimSystem: false, ...options });
   for (const event of events) await printer.print(event);
-  return { stdout: stdout.text, stderr: stderr.text, printer };
+  return { stdout: stdout.text, stderr: stderr.text };
 }
 
 describe('LogPrinter', () => {
@@ -74,13 +74,28 @@ describe('LogPrinter', () => {
     ]);
   });
 
-  it('puts its own notices on a line of their own on stderr', async () => {
-    const { printer } = await print([]);
+  it('puts its own notices on a line of their own on stderr, after a partial line and after a whole one', async () => {
+    const stdout = new Collector();
     const stderr = new Collector();
-    const fresh = new LogPrinter(new Collector(), stderr, { timestamps: false, json: false, dimSystem: false });
-    await fresh.print(log('stderr', 'half', false));
-    fresh.notice('lost the connection');
-    expect(stderr.text).toBe('half\nbuildlog: lost the connection\n');
-    expect(printer).toBeInstanceOf(LogPrinter);
+    const printer = new LogPrinter(stdout, stderr, { timestamps: false, json: false, dimSystem: false });
+    await printer.print(log('stderr', 'half', false));
+    printer.notice('lost the connection');
+    await printer.print(log('stderr', 'whole'));
+    printer.notice('resuming');
+    expect(stderr.text).toBe('half\nbuildlog: lost the connection\nwhole\nbuildlog: resuming\n');
+    expect(stdout.text).toBe('');
+  });
+
+  it('starts the next stderr line afresh after a notice, with its [time], and leaves a partial stdout line alone', async () => {
+    const stdout = new Collector();
+    const stderr = new Collector();
+    const printer = new LogPrinter(stdout, stderr, { timestamps: true, json: false, dimSystem: false });
+    await printer.print(log('stdout', 'progress', false));
+    await printer.print(log('stderr', 'half', false));
+    printer.notice('lost the connection');
+    await printer.print(log('stderr', 'after'));
+    await printer.print(log('stdout', ' 100%'));
+    expect(stderr.text).toBe(`[${TIME}] half\nbuildlog: lost the connection\n[${TIME}] after\n`);
+    expect(stdout.text).toBe(`[${TIME}] progress 100%\n`);
   });
 });

@@ -1,5 +1,6 @@
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { rebuildOutput, SseReader } from '../helpers/sse-reader.js';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { announcedBuildId, lineNumbers, oneToN, startCli } from './cli-process.js';
 
@@ -13,12 +14,14 @@ async function streamedOutput(server: TestServer, id: string): Promise<string> {
 describe('buildlog build across dropped connections and restarts', () => {
   let projects: ProjectsRoot;
   const servers: TestServer[] = [];
+  const relays: TcpRelay[] = [];
 
   beforeAll(() => {
     projects = makeProjectsRoot();
   });
 
   afterAll(async () => {
+    for (const relay of relays) await relay.close();
     for (const server of servers) await server.stop();
     projects?.remove();
   });
@@ -49,14 +52,20 @@ describe('buildlog build across dropped connections and restarts', () => {
   it('follows the build across a server restart: every line once, then exit 75 for the interrupted build', async () => {
     projects.configure(projects.copy('lines', 'lines-restart').split('/').pop()!, { count: 20000, batch: 10, delayMs: 10 });
     const first = await start();
-    const cli = startCli(['build', 'lines-restart', '--server', first.url, '--retry-for', '30']);
+    // The CLI talks to a port that stays put: the new server cannot start on the old one's
+    // port without racing any process of the machine that takes it once it is free.
+    const relay = await startTcpRelay(first.port);
+    relays.push(relay);
+    const cli = startCli(['build', 'lines-restart', '--server', relay.url, '--retry-for', '30']);
     await cli.waitForOutput((stdout) => lineNumbers(stdout).length >= 300, '300 lines');
     // Cut the stream first, so that the CLI must come back through refused connections and
     // resume from its Last-Event-ID on the new server, rather than read the end on the old one.
+    relay.forwardTo(null);
     first.httpServer.closeAllConnections();
     await first.stop();
     const printedBefore = lineNumbers(cli.stdout());
-    const second = await start({ PORT: String(first.port), DATA_DIR: first.dataDir });
+    const second = await start({ DATA_DIR: first.dataDir });
+    relay.forwardTo(second.port);
     const result = await cli.done;
 
     expect(result.code).toBe(75);

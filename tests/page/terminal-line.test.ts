@@ -1,7 +1,7 @@
-import { AnsiUp } from 'ansi_up';
-import { loadPageModule, type TerminalLineApi, type TerminalLineModule } from './helpers/page-modules.js';
+import { loadPageModule, type LineHtmlModule, type TerminalLineApi, type TerminalLineModule } from './page-modules.js';
 
 const { TerminalLine, TerminalWriter, applySgr, PLAIN } = await loadPageModule<TerminalLineModule>('terminal-line');
+const { lineToHtml } = await loadPageModule<LineHtmlModule>('line-html');
 
 /** What a terminal shows after `pieces` are written to one line, as text and as SGR-only ANSI. */
 function show(...pieces: string[]): TerminalLineApi {
@@ -11,11 +11,9 @@ function show(...pieces: string[]): TerminalLineApi {
   return line;
 }
 
-/** The HTML that the page makes of a line (line-html.js, with ansi_up set up the same way). */
+/** The HTML that the page makes of a line (public/js/line-html.js, through ansi_up). */
 function html(line: TerminalLineApi): string {
-  const ansiUp = new AnsiUp();
-  ansiUp.use_classes = true;
-  return ansiUp.ansi_to_html(`\x1b[0m${line.ansi}\x1b[0m`);
+  return lineToHtml(line.ansi);
 }
 
 describe('TerminalLine and TerminalWriter (public/js/terminal-line.js)', () => {

@@ -1,4 +1,4 @@
-import { loadPageModule, type LogSearchModule } from './helpers/page-modules.js';
+import { loadPageModule, type LogSearchModule } from './page-modules.js';
 
 const { LogSearch, findAll } = await loadPageModule<LogSearchModule>('log-search');
 

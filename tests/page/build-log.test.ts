@@ -1,4 +1,4 @@
-import { loadPageModule, type BuildLogModule, type LogEventData } from './helpers/page-modules.js';
+import { loadPageModule, type BuildLogModule, type LogEventData } from './page-modules.js';
 
 const { BuildLog } = await loadPageModule<BuildLogModule>('build-log');
 

@@ -1,4 +1,4 @@
-import { loadPageModule, type FirstErrorModule } from './helpers/page-modules.js';
+import { loadPageModule, type FirstErrorModule } from './page-modules.js';
 
 const { findFirstError } = await loadPageModule<FirstErrorModule>('first-error');
 

@@ -1,6 +1,9 @@
 /**
- * The page's pure modules (plain ES modules in public/js), loaded in Node for unit tests,
- * with the types of what the tests use.
+ * The page's pure modules (plain ES modules in public/js, no DOM at import time), loaded in
+ * Node for the unit tests of `npm test`, with the types of what the tests use. They are
+ * imported by a computed specifier because they are JavaScript without declarations; jest
+ * runs them as they are (no transform), and maps the page's `/vendor/ansi_up.js` to the file
+ * the server serves there (jest.config.ts).
  */
 
 export interface TerminalLineApi {
@@ -76,12 +79,47 @@ export interface PermalinkModule {
 
 export interface FormatModule {
   formatDuration(ms: number | null): string;
+  elapsedMs(startedAt: string | null, finishedAt: string | null, nowMs?: number): number | null;
   clockTime(time: string): string;
   projectName(projectPath: string): string;
+  shortDateTime(iso: string, now?: Date): string;
+  statusLabel(status: string): string;
+  isFinished(status: string): boolean;
+}
+
+export interface LineHtmlModule {
+  lineToHtml(ansi: string): string;
+}
+
+export interface FrameModule {
+  onNextFrame(task: () => void): void;
+}
+
+export interface StreamHubModule {
+  feedUrl(key: string): string;
+}
+
+/** The part of Web Storage that TokenStore uses. */
+export interface TokenStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export interface TokenStoreApi {
+  /** Its channel to the other tabs, when the platform has BroadcastChannel. */
+  readonly channel: { close(): void } | null;
+  get(): string | null;
+  set(token: string): void;
+  next(): Promise<string>;
+  fromOtherTabs(): Promise<string | null>;
+}
+
+export interface TokenStoreModule {
+  TokenStore: new (storage: TokenStorage) => TokenStoreApi;
 }
 
 /** Imports public/js/<name>.js. */
 export async function loadPageModule<T>(name: string): Promise<T> {
-  const specifier = `../../../public/js/${name}.js`;
+  const specifier = `../../public/js/${name}.js`;
   return (await import(specifier)) as T;
 }
