@@ -16,8 +16,9 @@ const typescript: Config = {
 const config: Config = {
   testTimeout: 30000,
   projects: [
-    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/browser/'] },
+    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/browser/', '<rootDir>/tests/proxy/'] },
     { ...typescript, displayName: 'browser', roots: ['<rootDir>/tests/browser'] },
+    { ...typescript, displayName: 'proxy', roots: ['<rootDir>/tests/proxy'] },
   ],
 };
 
