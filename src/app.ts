@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import serve from 'koa-static';
 import type { BuildService } from './builds/build-service.js';
 import type { Config } from './config.js';
 import type { EventLog } from './events/event-log.js';
@@ -8,10 +7,14 @@ import { requireToken } from './http/auth.js';
 import { addBuildRoutes } from './http/build-routes.js';
 import { corsFor } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
+import { hostGuard } from './http/host-guard.js';
+import { hostOriginPolicy } from './http/host-origin-policy.js';
 import { addMiscRoutes } from './http/misc-routes.js';
 import { originGuard } from './http/origin-guard.js';
-import { requestLog } from './http/request-log.js';
+import { urlRedactor } from './http/redact-url.js';
+import { requestLog, requestLogger } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { serveStatic } from './http/static-files.js';
 import { addVendorRoutes } from './http/vendor-routes.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -38,9 +41,11 @@ export function createApp(deps: AppDeps): Koa {
     logger.error({ err: error }, 'response failed');
   });
 
-  app.use(errorHandler(logger));
-  app.use(requestLog(logger));
+  app.use(errorHandler(logger, urlRedactor(config.authToken)));
+  app.use(requestLog(requestLogger(logger, config.authToken)));
   app.use(securityHeaders());
+  const policy = hostOriginPolicy(config);
+  app.use(hostGuard(policy, config.trustProxy));
   const cors = corsFor(config.corsOrigins);
   if (cors) app.use(cors);
 
@@ -48,12 +53,13 @@ export function createApp(deps: AppDeps): Koa {
   if (config.authToken !== null) {
     guarded.use(['/api', '/metrics'], requireToken(config.authToken));
   }
-  guarded.use('/api', originGuard(config.corsOrigins));
+  guarded.use(['/api', '/metrics'], originGuard(policy, config.trustProxy));
   addBuildRoutes(guarded, { service: deps.service, eventLog: deps.eventLog, projectsRoots: config.projectsRoots });
   addMiscRoutes(guarded, { projectsRoots: config.projectsRoots, registry: deps.metrics.registry });
   addVendorRoutes(guarded);
   app.use(guarded.routes());
-  app.use(guarded.allowedMethods({ throw: true }));
-  app.use(serve(publicDir, { index: 'index.html' }));
+  // Not thrown: the router sets Allow, and errorHandler turns its 405 and 501 into JSON.
+  app.use(guarded.allowedMethods());
+  app.use(serveStatic(publicDir));
   return app;
 }

@@ -22,9 +22,17 @@ export class UnauthorizedError extends HttpError {
   }
 }
 
+/** The request addresses a host that is not allowed (DNS rebinding); the message says which hosts are. */
+export class ForbiddenHostError extends HttpError {
+  constructor(message: string) {
+    super(403, 'forbidden_host', message);
+  }
+}
+
+/** The request's Origin is not an allowed one; the message names the received and expected origins. */
 export class ForbiddenOriginError extends HttpError {
-  constructor(origin: string) {
-    super(403, 'forbidden_origin', `Requests from origin ${origin} are not allowed.`);
+  constructor(message: string) {
+    super(403, 'forbidden_origin', message);
   }
 }
 
@@ -105,5 +113,26 @@ export class PoolFullError extends HttpError {
 export class RouteNotFoundError extends HttpError {
   constructor(method: string, path: string) {
     super(404, 'not_found', `There is no ${method} ${path.slice(0, 200)}.`);
+  }
+}
+
+/** The method is not one this route (or this server) takes; Allow lists those it does. */
+export class MethodNotAllowedError extends HttpError {
+  constructor(method: string, allow: string) {
+    super(405, 'method_not_allowed', `${method.slice(0, 40)} is not a method this route takes; it takes ${allow}.`, {}, { Allow: allow });
+  }
+}
+
+/** A URL path that cannot name a file: undecodable percent-escapes, or a NUL byte. */
+export class BadPathError extends HttpError {
+  constructor(path: string) {
+    super(400, 'bad_path', `The path ${JSON.stringify(path.slice(0, 200))} is not a valid file path.`);
+  }
+}
+
+/** A static-file path that climbs out of the page's folder (`/../etc/passwd`). */
+export class PathTraversalError extends HttpError {
+  constructor(path: string) {
+    super(403, 'path_traversal', `The path ${JSON.stringify(path.slice(0, 200))} leads outside the page's files.`);
   }
 }

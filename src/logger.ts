@@ -12,8 +12,3 @@ export function createLogger(level: LogLevel): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
-
-/** Hides the value of every `token=` query parameter of a URL before it reaches a log line. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[REDACTED]');
-}

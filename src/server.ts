@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { createStreamEndpoint } from './http/stream-endpoint.js';
 import { BuildService } from './builds/build-service.js';
 import { BuildStore } from './builds/build-store.js';
@@ -83,9 +84,11 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const handleStream = createStreamEndpoint({ service, eventLog, pool, config, limits: connectionLimits, logger });
   const handleWithKoa = app.callback();
 
-  const server = http.createServer((req, res) => {
+  // requireHostHeader off: a request without Host gets our JSON 403 forbidden_host, not Node's bare 400.
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
     if (!handleStream(req, res)) void handleWithKoa(req, res);
   });
+  server.on('clientError', clientErrorHandler(logger));
   // Streams live for hours: no socket timeout may cut them (requestTimeout only bounds
   // receiving a request, which stays useful against slow senders).
   server.timeout = 0;

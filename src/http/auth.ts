@@ -2,10 +2,44 @@ import crypto from 'node:crypto';
 import type { Middleware } from 'koa';
 import { UnauthorizedError } from '../errors.js';
 
-/** What a request offers as its token: `Authorization: Bearer <t>`, else `?token=<t>`. */
-export function offeredToken(authorization: string | undefined, queryToken: unknown): string | undefined {
+/** What a request offers as its token: `Authorization: Bearer <t>`, else the plain `?token=<t>`. */
+export function offeredToken(authorization: string | undefined, rawUrl: string): string | undefined {
   const fromHeader = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
-  return fromHeader ?? (typeof queryToken === 'string' ? queryToken : undefined);
+  return fromHeader ?? queryToken(rawUrl);
+}
+
+/** Characters that never need percent-encoding (RFC 3986 "unreserved"). */
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/**
+ * The token a URL carries as its query parameter, read from the raw URL: only the name
+ * `token` spelled exactly so, given once (API.md, Auth). Query parsers decode names, so
+ * `%74oken=` or `tok%65n=` would pass as `token` and then, not matching the log's redaction,
+ * be logged in clear; one spelling is what lets every other part of the server recognise it.
+ * The value may percent-encode what must be encoded (encodeURIComponent's output), but an
+ * escape of a character that needs none (`%61` for `a`) is another spelling and is refused.
+ */
+export function queryToken(rawUrl: string): string | undefined {
+  const question = rawUrl.indexOf('?');
+  if (question === -1) return undefined;
+  const values = rawUrl
+    .slice(question + 1)
+    .split('#')[0]!
+    .split('&')
+    .filter((pair) => pair.startsWith('token='))
+    .map((pair) => pair.slice('token='.length));
+  if (values.length !== 1) return undefined;
+  return decodeCanonicalValue(values[0]!);
+}
+
+function decodeCanonicalValue(raw: string): string | undefined {
+  const escapes = raw.match(/%[0-9a-fA-F]{2}/g) ?? [];
+  if (escapes.some((escape) => UNRESERVED.test(String.fromCharCode(parseInt(escape.slice(1), 16))))) return undefined;
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -21,7 +55,7 @@ export function tokenChecker(token: string): (offered: string | undefined) => bo
 export function requireToken(token: string): Middleware {
   const isValid = tokenChecker(token);
   return async (ctx, next) => {
-    if (!isValid(offeredToken(ctx.get('Authorization'), ctx.query.token))) throw new UnauthorizedError();
+    if (!isValid(offeredToken(ctx.get('Authorization'), ctx.originalUrl))) throw new UnauthorizedError();
     await next();
   };
 }

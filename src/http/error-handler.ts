@@ -1,6 +1,10 @@
 import type { Middleware } from 'koa';
-import { BodyTooLargeError, HttpError, InvalidBodyError, RouteNotFoundError } from '../errors.js';
+import { BodyTooLargeError, HttpError, MethodNotAllowedError, RouteNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Redactor } from './redact-url.js';
+
+/** What a path that no route serves may take: the static files' methods. */
+const STATIC_METHODS = 'GET, HEAD';
 
 /** The largest request body accepted, as the contract says. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -9,15 +13,19 @@ export const MAX_BODY_BYTES = 16 * 1024;
  * The one place where errors become HTTP: every error body is
  * `{ "error": { "code", "message" } }`, and nothing unexpected leaks a stack or crashes.
  */
-export function errorHandler(logger: Logger): Middleware {
+export function errorHandler(logger: Logger, redact: Redactor): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body == null && ctx.respond !== false) throw new RouteNotFoundError(ctx.method, ctx.path);
+      if (ctx.body == null && ctx.respond !== false) {
+        if (ctx.status === 404) throw new RouteNotFoundError(ctx.method, ctx.path);
+        // The router's answer to a method it does not take here (405) or anywhere (501: TRACE, PROPFIND).
+        if (ctx.status === 405 || ctx.status === 501) throw new MethodNotAllowedError(ctx.method, ctx.response.get('Allow') || STATIC_METHODS);
+      }
     } catch (error) {
       const httpError = toHttpError(error);
       if (httpError.status >= 500 && !(error instanceof HttpError)) {
-        logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+        logger.error({ err: error, method: ctx.method, path: redact(ctx.path) }, 'request failed');
       }
       ctx.status = httpError.status;
       ctx.set({ ...httpError.headers });
@@ -31,14 +39,15 @@ export function errorBody(error: HttpError): Record<string, unknown> {
   return { error: { code: error.code, message: error.message }, ...error.body };
 }
 
-/** Errors of libraries (body parser, router) as our named errors. */
+/**
+ * Errors of libraries as our named errors. The body parser's own are mapped where the body is
+ * read (read-build-request.ts), so a 400 here is not taken for a bad body.
+ */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   const status = (error as { status?: unknown })?.status;
   const type = (error as { type?: unknown })?.type;
   if (status === 413 || type === 'entity.too.large') return new BodyTooLargeError(MAX_BODY_BYTES);
-  if (status === 400) return new InvalidBodyError('The body could not be parsed; send valid JSON or a urlencoded form.');
-  if (status === 405) return new HttpError(405, 'method_not_allowed', 'This route does not take that method.');
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new HttpError(status, 'bad_request', (error as Error).message || 'The request is not valid.');
   }

@@ -1,24 +1,16 @@
 import type { Middleware } from 'koa';
-import type { Config } from '../config.js';
-import { ForbiddenOriginError } from '../errors.js';
+import type { HostOriginPolicy } from './host-origin-policy.js';
+import { addressOfRequest } from './request-address.js';
 
 /**
- * Refuses a request whose Origin is neither the origin it was addressed to
- * (`http://` + Host) nor an allowed CORS origin, so that a page on another site cannot start
- * builds with a form post or hold stream slots; requests without an Origin (curl, bots)
- * are not browsers' cross-site requests and pass.
+ * 403 forbidden_origin for a request whose Origin is not allowed (see host-origin-policy.ts),
+ * so that a page on another site cannot start builds with a form post or read the API;
+ * requests without an Origin (curl, bots) are not browsers' cross-site requests and pass.
  */
-export function originGuard(allowed: Config['corsOrigins']): Middleware {
+export function originGuard(policy: HostOriginPolicy, trustProxy: boolean): Middleware {
   return async (ctx, next) => {
-    if (!isOriginAllowed(ctx.get('Origin'), ctx.get('Host'), allowed)) throw new ForbiddenOriginError(ctx.get('Origin'));
+    const refusal = policy.checkOrigin(ctx.req.headers.origin, addressOfRequest(ctx.req, trustProxy));
+    if (refusal) throw refusal;
     await next();
   };
-}
-
-/** Whether a request with this Origin (empty: none) and Host may go on. */
-export function isOriginAllowed(origin: string, host: string, allowed: Config['corsOrigins']): boolean {
-  if (origin === '') return true;
-  if (host !== '' && origin === `http://${host}`) return true;
-  if (allowed === '*') return true;
-  return allowed !== null && allowed.includes(origin);
 }

@@ -1,6 +1,6 @@
 import bodyParser from 'koa-bodyparser';
 import type { Context } from 'koa';
-import { InvalidBodyError, InvalidRequestError, UnsupportedMediaTypeError } from '../errors.js';
+import { BodyTooLargeError, InvalidBodyError, InvalidRequestError, UnsupportedMediaTypeError } from '../errors.js';
 import { MAX_BODY_BYTES } from './error-handler.js';
 
 const parseBody = bodyParser({
@@ -25,12 +25,24 @@ export async function readBuildRequest(ctx: Context): Promise<BuildRequest> {
   const kind = ctx.request.is('json', 'urlencoded');
   if (kind === false) throw new UnsupportedMediaTypeError(ctx.get('Content-Type') || undefined);
   if (kind === null) throw new InvalidBodyError('Send a JSON or form body with projectPath.');
-  await parseBody(ctx, async () => {});
+  try {
+    await parseBody(ctx, async () => {});
+  } catch (error) {
+    throw bodyError(error);
+  }
   const projectPath = (ctx.request.body as Record<string, unknown> | undefined)?.projectPath;
   if (typeof projectPath !== 'string' || projectPath.trim() === '') {
     throw new InvalidBodyError('projectPath is required and must be a non-empty string.');
   }
   return { projectPath, idempotencyKey: readIdempotencyKey(ctx) };
+}
+
+/** The body parser's errors (co-body, raw-body) as ours: too large, or not parsable. */
+function bodyError(error: unknown): unknown {
+  const status = (error as { status?: unknown })?.status;
+  if (status === 413) return new BodyTooLargeError(MAX_BODY_BYTES);
+  if (status === 400) return new InvalidBodyError('The body could not be parsed; send valid JSON or a urlencoded form.');
+  return error;
 }
 
 /** `Idempotency-Key`: 1 to 200 visible ASCII characters, or absent. */

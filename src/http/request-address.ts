@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /** Where a request came from and what it addressed, as the server should judge it. */
 export interface RequestAddress {
@@ -35,6 +35,12 @@ export function requestAddress(headers: IncomingHttpHeaders, socket: SocketFacts
     hostname: hostnameOf(host),
     clientAddress: normalizeAddress(forwardedFor ?? socket.remoteAddress ?? ''),
   };
+}
+
+/** requestAddress of a Node request, with the facts of its own socket. */
+export function addressOfRequest(req: IncomingMessage, trustProxy: boolean): RequestAddress {
+  const socket = req.socket as IncomingMessage['socket'] & { encrypted?: boolean };
+  return requestAddress(req.headers, { isEncrypted: socket.encrypted === true, remoteAddress: socket.remoteAddress }, trustProxy);
 }
 
 /** `Example.com:8080` → `example.com`; `[::1]:3000` → `::1`. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BuildService } from '../builds/build-service.js';
 import type { Config } from '../config.js';
-import { ForbiddenOriginError, HttpError, InvalidRequestError, PoolFullError, UnauthorizedError } from '../errors.js';
+import { HttpError, InvalidRequestError, MethodNotAllowedError, PoolFullError, UnauthorizedError } from '../errors.js';
 import type { EventLog, StreamStart } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import type { ClientPool } from '../sse/client-pool.js';
@@ -9,8 +9,9 @@ import { SseConnection, type ConnectionLimits } from '../sse/sse-connection.js';
 import { offeredToken, tokenChecker } from './auth.js';
 import { simpleCorsHeaders } from './cors.js';
 import { errorBody, toHttpError } from './error-handler.js';
-import { isOriginAllowed } from './origin-guard.js';
-import { logRequest } from './request-log.js';
+import { hostOriginPolicy } from './host-origin-policy.js';
+import { addressOfRequest } from './request-address.js';
+import { requestLogger, requestSeen } from './request-log.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 export const STREAM_PATH = '/api/log/push';
@@ -19,7 +20,7 @@ export interface StreamEndpointDeps {
   readonly service: BuildService;
   readonly eventLog: EventLog;
   readonly pool: ClientPool;
-  readonly config: Pick<Config, 'maxClients' | 'retryMs' | 'authToken' | 'corsOrigins'>;
+  readonly config: Pick<Config, 'maxClients' | 'retryMs' | 'authToken' | 'corsOrigins' | 'publicUrl' | 'allowedHosts' | 'trustProxy'>;
   readonly limits: ConnectionLimits;
   readonly logger: Logger;
 }
@@ -41,22 +42,28 @@ const KEEP_ALIVE_PROBE_MS = 30000;
  * Koa keeps a request's whole context alive (through on-finished's listeners) until its
  * response ends, and a stream's response lasts for hours, which doubled the memory of every
  * idle stream. The checks are the same functions the Koa middleware uses, in the contract's
- * order: token (401), origin (403), then the stream's own (404, 503, 204).
+ * order: host (403), token (401), origin (403), then the stream's own (404, 503, 204).
  */
 export function createStreamEndpoint(deps: StreamEndpointDeps): StreamEndpoint {
   const isTokenValid = deps.config.authToken === null ? null : tokenChecker(deps.config.authToken);
+  const policy = hostOriginPolicy(deps.config);
+  const logRequest = requestLogger(deps.logger, deps.config.authToken);
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://stream.invalid');
     // Preflights go to Koa's CORS middleware like every other route's.
     if (url.pathname !== STREAM_PATH || req.method === 'OPTIONS') return false;
-    const startedAt = Date.now();
-    res.once('close', () => logRequest(deps.logger, req.method ?? '', req.url ?? '', res.statusCode, startedAt));
+    const seen = requestSeen(req);
+    res.once('close', () => logRequest(seen, res.statusCode));
     const origin = req.headers.origin ?? '';
     for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...simpleCorsHeaders(origin, deps.config.corsOrigins) })) res.setHeader(name, value);
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'This route takes GET.', {}, { Allow: 'GET, HEAD, OPTIONS' });
-      if (isTokenValid && !isTokenValid(offeredToken(req.headers.authorization, single(url, 'token', false)))) throw new UnauthorizedError();
-      if (!isOriginAllowed(origin, req.headers.host ?? '', deps.config.corsOrigins)) throw new ForbiddenOriginError(origin);
+      const address = addressOfRequest(req, deps.config.trustProxy);
+      const wrongHost = policy.checkHost(address, req.headers);
+      if (wrongHost) throw wrongHost;
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(req.method ?? '', 'GET, HEAD, OPTIONS');
+      if (isTokenValid && !isTokenValid(offeredToken(req.headers.authorization, req.url ?? ''))) throw new UnauthorizedError();
+      const wrongOrigin = policy.checkOrigin(req.headers.origin, address);
+      if (wrongOrigin) throw wrongOrigin;
       void openStream(req, res, url, deps).catch((error: unknown) => sendError(res, error, deps.logger));
     } catch (error) {
       sendError(res, error, deps.logger);

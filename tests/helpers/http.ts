@@ -1,3 +1,6 @@
+import http from 'node:http';
+import net from 'node:net';
+
 /** A response read whole, with its JSON body when it has one. */
 export interface JsonResponse {
   readonly status: number;
@@ -55,4 +58,67 @@ export async function waitForBuild(
     if (Date.now() > deadline) throw new Error(`build ${id} did not get there in ${timeoutMs} ms: ${response.text.slice(0, 300)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A request with exactly these headers, Host included (fetch sets Host and Content-Type
+ * itself), on a connection of its own. The body is parsed as JSON when it is JSON.
+ */
+export function rawRequest(url: string, { method = 'GET', headers = {}, body }: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<JsonResponse> {
+  return new Promise((resolve, reject) => {
+    const withLength = body === undefined ? headers : { 'Content-Length': String(Buffer.byteLength(body)), ...headers };
+    const req = http.request(url, { method, agent: false, headers: withLength }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+        resolve({ status: res.statusCode!, headers: responseHeaders, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Sends these exact bytes on a new TCP connection and reads the answer until the server
+ * closes it: for requests that fetch and node:http refuse to send (bad methods, garbage,
+ * oversized headers). The status, headers and JSON body are parsed from the raw response.
+ */
+export function rawExchange(port: number, bytes: string): Promise<JsonResponse & { raw: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // The server may close while we still send (a 431 mid-headers); what it answered counts.
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    socket.on('close', () => {
+      const raw = Buffer.concat(chunks).toString();
+      const [head = '', ...rest] = raw.split('\r\n\r\n');
+      const [statusLine = '', ...headerLines] = head.split('\r\n');
+      const headers = new Headers();
+      for (const line of headerLines) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      }
+      const text = rest.join('\r\n\r\n');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, text, json, raw });
+    });
+  });
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
-import { postJson, request, startBuild, waitForEnd, type JsonResponse } from '../helpers/http.js';
+import { capturingLogger } from '../helpers/log-capture.js';
+import { postJson, rawExchange, request, startBuild, waitForEnd, type JsonResponse } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /** A POST with exactly these bytes and headers (fetch would add a Content-Type of its own). */
@@ -159,5 +160,50 @@ describe('errors', () => {
       expectError(post, 405, 'method_not_allowed');
       expect(post.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     });
+  });
+});
+
+describe('every answer carries a JSON error body, also for requests that are not valid', () => {
+  let server: TestServer;
+  let logs: () => string[];
+
+  beforeAll(async () => {
+    const capture = capturingLogger();
+    logs = capture.lines;
+    server = await startTestServer({}, { logger: capture.logger });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const host = 'Host: 127.0.0.1\r\nConnection: close\r\n';
+  it.each([
+    ['TRACE /', `TRACE / HTTP/1.1\r\n${host}\r\n`, 405, 'method_not_allowed'],
+    ['a method no route takes (PROPFIND)', `PROPFIND /api/builds HTTP/1.1\r\n${host}\r\n`, 405, 'method_not_allowed'],
+    ['a method Node does not know (FOO)', `FOO / HTTP/1.1\r\n${host}\r\n`, 405, 'method_not_allowed'],
+    ['a path that names an absolute file (//etc/passwd)', `GET //etc/passwd HTTP/1.1\r\n${host}\r\n`, 404, 'not_found'],
+    ['a NUL byte in a path (/index.html%00.js)', `GET /index.html%00.js HTTP/1.1\r\n${host}\r\n`, 400, 'bad_path'],
+    ['an escape that does not decode', `GET /%E0%A4%A HTTP/1.1\r\n${host}\r\n`, 400, 'bad_path'],
+    ['a static path that climbs out (/../../etc/passwd)', `GET /../../etc/passwd HTTP/1.1\r\n${host}\r\n`, 403, 'path_traversal'],
+    ['an encoded climb (/%2e%2e/%2e%2e/etc/passwd)', `GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n${host}\r\n`, 403, 'path_traversal'],
+    ['headers over 16 KiB', `GET / HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(20000)}\r\n\r\n`, 431, 'headers_too_large'],
+    ['garbage instead of a request line', 'garbage\r\n\r\n', 400, 'bad_request'],
+    ['a header line without a colon', `GET / HTTP/1.1\r\n${host}Bad Header\r\n\r\n`, 400, 'bad_request'],
+    ['Content-Length beside Transfer-Encoding', `POST /api/project/build HTTP/1.1\r\n${host}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n`, 400, 'bad_request'],
+    ['an HTTP/1.1 request without Host', 'GET /api/builds HTTP/1.1\r\nConnection: close\r\n\r\n', 403, 'forbidden_host'],
+  ])('%s', async (_what, bytes, status, code) => {
+    const response = await rawExchange(server.port, bytes);
+    expect({ status: response.status, code: response.json?.error?.code }).toEqual({ status, code });
+    expect(typeof response.json.error.message).toBe('string');
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Number(response.headers.get('content-length'))).toBe(Buffer.byteLength(response.text));
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    if (status === 405) expect(response.headers.get('allow')).toMatch(/^[A-Z, ]+$/);
+  });
+
+  it('logs no stack trace for any of them: none is a server error', () => {
+    const errors = logs().filter((line) => JSON.parse(line).level >= 50);
+    expect(errors).toEqual([]);
   });
 });
