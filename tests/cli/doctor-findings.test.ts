@@ -82,10 +82,10 @@ describe('doctor findings', () => {
         passed("the page's POST passes the Host and Origin checks (Origin: https://b.example)"),
       ));
 
-    it("fails on 403 with the server's message and the variables that fix it behind a proxy", () =>
-      expect(formatFinding(judgeOrigin('https://b.example', { status: 403, text: errorBody('forbidden_origin', 'Origin https://b.example is not allowed.') }))).toBe(
-        "✗ the page's POST is refused: Origin https://b.example is not allowed. (403 forbidden_origin); behind a proxy set PUBLIC_URL=https://b.example on the server, or TRUST_PROXY=true with a proxy that sends X-Forwarded-Proto and X-Forwarded-Host",
-      ));
+    it("fails on 403 with the server's message, which names the variables, and the value for this URL", () =>
+      expect(
+        formatFinding(judgeOrigin('https://b.example', { status: 403, text: errorBody('forbidden_origin', 'Origin "https://b.example" is not allowed; set PUBLIC_URL to allow it.') })),
+      ).toBe('✗ the page\'s POST is refused (403 forbidden_origin): Origin "https://b.example" is not allowed; set PUBLIC_URL to allow it; for this URL: PUBLIC_URL=https://b.example'));
   });
 
   describe('the HTTP version', () => {

@@ -44,9 +44,10 @@ describe('buildlog doctor through nginx', () => {
   it('names the wrong Host header: the page could not start builds, and which variable to set', async () => {
     proxied = await startProxiedServer('wrong-host', 'none');
     const result = await doctor(proxied);
-    expect(result.stdout).toContain("✗ the page's POST is refused");
-    expect(result.stdout).toContain('forbidden_origin');
-    expect(result.stdout).toContain(`PUBLIC_URL=${proxied.nginx.url}`);
+    expect(result.stdout).toContain("✗ the page's POST is refused (403 forbidden_origin): ");
+    // The server's message names the variables; doctor adds the value for this URL.
+    expect(result.stdout).toMatch(/set PUBLIC_URL .*; for this URL: PUBLIC_URL=https:\/\/localhost:\d+\n/);
+    expect(result.stdout).toContain(`PUBLIC_URL=${proxied.nginx.url}\n`);
     expect(result.code).toBe(1);
   });
 

@@ -58,9 +58,8 @@ export function judgeOrigin(origin: string, answer: Answer): Finding {
   const error = readErrorBody(answer.text);
   if (answer.status === 400) return passed(`the page's POST passes the Host and Origin checks (Origin: ${origin})`);
   if (answer.status === 403 && (error?.code === 'forbidden_origin' || error?.code === 'forbidden_host')) {
-    return failed(
-      `the page's POST is refused: ${error.message} (403 ${error.code}); behind a proxy set PUBLIC_URL=${origin} on the server, or TRUST_PROXY=true with a proxy that sends X-Forwarded-Proto and X-Forwarded-Host`,
-    );
+    // The server's message names the variables; the value for this URL is ours to add.
+    return failed(`the page's POST is refused (403 ${error.code}): ${error.message.replace(/\.$/, '')}; for this URL: PUBLIC_URL=${origin}`);
   }
   const reason = error ? `${error.message} (${answer.status} ${error.code})` : `HTTP ${answer.status}`;
   return failed(`POST /api/project/build with Origin: ${origin} answered something unexpected: ${reason}`);
