@@ -36,7 +36,7 @@ worker_processes 1;
 ${options.isRoot ? 'user root root;\n' : ''}pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
 # A reload or stop waits this long for open streams, then closes them.
-worker_shutdown_timeout 5s;
+worker_shutdown_timeout 10s;
 
 events {
   worker_connections 256;
