@@ -26,7 +26,7 @@ describe('the page behind a proxy that holds its stream back', () => {
     await page.clock.fastForward(36000);
     await waitForConnection(page, 'held-back');
     await expect(page.locator('[data-role="connection-text"]').textContent()).resolves.toBe(
-      `Nothing reached this page on its stream for 36 s, not even the server's heartbeat: ${ADVICE}`,
+      `Nothing reached this page on its stream for 35 s, not even the server's heartbeat: ${ADVICE}`,
     );
     await saveScreenshot(page, 'stream-held-back');
   });
