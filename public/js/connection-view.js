@@ -4,6 +4,9 @@ const PRIORITY = ['unauthorized', 'server-full', 'reconnecting', 'connecting', '
 /**
  * The connection state line: the worst state of the page's streams, in words, with a
  * countdown while the server is full. `data-state` carries the state for styles and tests.
+ * A problem that the streams' states cannot show (a proxy that holds the stream back, a
+ * POST the server refused for its Host or Origin rules) is shown instead, with its advice,
+ * unless a token is needed: a stream can be "connected" while the page does not work.
  */
 export class ConnectionView {
   constructor(element, { onAskToken }) {
@@ -14,6 +17,8 @@ export class ConnectionView {
     this.tokenButton = element.querySelector('[data-role="token-button"]');
     this.tokenButton.addEventListener('click', onAskToken);
     this.states = new Map();
+    /** Problems by kind (its data-state), in the order they appeared. */
+    this.problems = new Map();
     this.isShared = false;
     setInterval(() => this.render(), 1000);
   }
@@ -21,6 +26,13 @@ export class ConnectionView {
   set(feed, state, detail = {}) {
     if (state === null) this.states.delete(feed);
     else this.states.set(feed, { state, detail });
+    this.render();
+  }
+
+  /** Shows `message` for a problem of this kind (e.g. 'held-back', 'refused'); null clears it. */
+  setProblem(kind, message) {
+    if (message === null) this.problems.delete(kind);
+    else this.problems.set(kind, message);
     this.render();
   }
 
@@ -52,12 +64,20 @@ export class ConnectionView {
       ended: `Connected${shared}`,
       closed: 'Not connected',
     };
+    const problem = state === 'unauthorized' ? undefined : [...this.problems][0];
+    if (problem) {
+      this.show(problem[0], problem[1], '');
+      return;
+    }
     const seconds = Math.max(0, Math.ceil(((detail.retryAt ?? Date.now()) - Date.now()) / 1000));
     const countdown = state === 'server-full' ? ` in ${seconds} s` : '';
-    const text = words[state] ?? state;
-    this.element.dataset.state = state === 'ended' ? 'connected' : state;
+    this.show(state === 'ended' ? 'connected' : state, words[state] ?? state, countdown);
+  }
+
+  show(dataState, text, countdown) {
+    this.element.dataset.state = dataState;
     if (this.text.textContent !== text) this.text.textContent = text;
     if (this.countdown.textContent !== countdown) this.countdown.textContent = countdown;
-    this.tokenButton.hidden = state !== 'unauthorized';
+    this.tokenButton.hidden = dataState !== 'unauthorized';
   }
 }

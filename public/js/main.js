@@ -11,6 +11,7 @@ import { formatHash, parseHash } from './permalink.js';
 import { ProjectForm } from './project-form.js';
 import { wireRawLogDownload } from './raw-log-download.js';
 import { SearchBox } from './search-box.js';
+import { StreamCheck } from './stream-check.js';
 import { StreamHub } from './stream-hub.js';
 import { createTokenPrompt } from './token-dialog.js';
 import { TokenStore } from './token-store.js';
@@ -28,12 +29,33 @@ const askToken = createTokenPrompt({ dialog: $('#token-dialog'), tokens });
 const api = createApiClient({ tokens, askToken });
 const hub = new StreamHub({ tokens });
 const connection = new ConnectionView($('#connection'), { onAskToken: () => askToken(false) });
-hub.onRoleChange((isLeader) => connection.setShared(!isLeader));
+// One look at how the stream arrives, by the tab that holds the streams (another tab's look
+// would cost a connection of the six HTTP/1.1 allows): a buffering proxy shows there.
+const streamCheck = new StreamCheck({ tokens, onProblem: (message) => connection.setProblem('held-back', message) });
+hub.onRoleChange((isLeader) => {
+  connection.setShared(!isLeader);
+  if (isLeader) streamCheck.start();
+});
 
 const notice = $('#notice');
 function showNotice(message) {
   notice.textContent = message;
   notice.hidden = !message;
+}
+
+/**
+ * A POST refused by the Host or Origin rules (403 forbidden_host / forbidden_origin) fails
+ * every POST of this page, typically behind a proxy the server was not told about: the
+ * connection line shows the server's message, which names the variable to set, instead of
+ * "Connected". Returns whether the error was one of those.
+ */
+function showRefusal(error) {
+  const isRefusal = error instanceof ApiError && error.status === 403 && (error.code === 'forbidden_origin' || error.code === 'forbidden_host');
+  if (isRefusal) {
+    connection.setProblem('refused', error.message);
+    showNotice('');
+  }
+  return isRefusal;
 }
 
 // ---- builds and their history ----
@@ -245,8 +267,10 @@ $('#cancel-button').addEventListener('click', async () => {
   if (!selected.id) return;
   try {
     upsertBuild(await api.cancel(selected.id));
+    connection.setProblem('refused', null);
     showNotice('');
   } catch (error) {
+    if (showRefusal(error)) return;
     showNotice(error instanceof ApiError && error.code === 'not_running' ? 'That build is already over.' : `Could not cancel: ${error.message}`);
   }
 });
@@ -257,10 +281,12 @@ const projectForm = new ProjectForm($('#build-form'), {
   async onSubmit(projectPath) {
     try {
       const { body } = await api.startBuild(projectPath);
+      connection.setProblem('refused', null);
       showNotice('');
       upsertBuild(body.build);
       location.hash = formatHash(body.build.id);
     } catch (error) {
+      if (showRefusal(error)) return;
       if (error instanceof ApiError && error.code === 'already_building' && error.body?.build) {
         upsertBuild(error.body.build);
         location.hash = formatHash(error.body.build.id);

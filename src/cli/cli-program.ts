@@ -5,6 +5,7 @@ import { CliError } from './cli-error.js';
 import type { CommandContext } from './command-context.js';
 import { runBuildCommand } from './commands/build-command.js';
 import { runCancelCommand } from './commands/cancel-command.js';
+import { runDoctorCommand } from './commands/doctor-command.js';
 import { runListCommand } from './commands/list-command.js';
 import { runLogsCommand } from './commands/logs-command.js';
 import { ExitCode } from './exit-codes.js';
@@ -28,10 +29,13 @@ interface ConnectionOptions {
 
 const DEFAULT_RETRY_FOR_SECONDS = 60;
 const DEFAULT_LIST_LIMIT = 20;
+/** Two of the server's default 15 s heartbeats, and some slack: enough to see two of them. */
+const DEFAULT_DOCTOR_WAIT_MS = 35000;
 
 const EXIT_CODES_HELP = `
 Exit codes:
-  0        the build succeeded (or the command did its job)
+  0        the build succeeded (or the command did its job; doctor: every check passed)
+  1        doctor: a check failed (each ✗ line says what to change)
   1-255    the build failed: the failing step's exit code (1 when it has none)
   64       bad usage: unknown command or option, missing or invalid argument
   65       the server refused the request (not a project, unknown build, already building, ...)
@@ -99,6 +103,20 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(await runCancelCommand(context, buildId));
     });
 
+  program
+    .command('doctor')
+    .description('check the server as the page and bots reach it, through any reverse proxy: token, Host and Origin, HTTP version, an unbuffered, uncompressed stream and its heartbeats')
+    .addHelpText('after', '\nExit codes: 0 when every check passed (warnings do not count), 1 when one failed, 64 for bad usage.')
+    .option('--server <url>', `the URL people and bots use (env BUILDLOG_SERVER, now ${io.env.server})`)
+    .option('--token <token>', 'API token, when the server has AUTH_TOKEN (env BUILDLOG_TOKEN)')
+    .addOption(
+      new Option('--wait <ms>', "how long to watch the stream's heartbeats at most (it stops after three)").default(DEFAULT_DOCTOR_WAIT_MS).argParser(parseMilliseconds),
+    )
+    .action(async (options: { server?: string; token?: string; wait: number }) => {
+      const server = checkedServer(options.server ?? io.env.server);
+      setExitCode(await runDoctorCommand(io, { server, token: options.token ?? io.env.token, waitMs: options.wait }));
+    });
+
   return program;
 }
 
@@ -152,6 +170,11 @@ function checkedServer(value: string): string {
 
 function parseSeconds(value: string): number {
   if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('Give a number of seconds, e.g. 60.');
+  return Number(value);
+}
+
+function parseMilliseconds(value: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('Give a whole number of milliseconds, e.g. 35000.');
   return Number(value);
 }
 

@@ -9,6 +9,8 @@ export const ExitCode = {
   succeeded: 0,
   /** A failed build whose steps left no exit code (e.g. yarn could not start). */
   failedWithoutCode: 1,
+  /** `buildlog doctor`: at least one check failed (warnings do not count). */
+  checkFailed: 1,
   /** EX_USAGE: bad arguments or options. */
   usage: 64,
   /** EX_DATAERR: the server refused the request (not a project, unknown build, already building, ...). */
