@@ -15,6 +15,8 @@ export class RssSampler {
     this.startBytes = readRssBytes(pid) ?? 0;
     this.peakBytes = this.startBytes;
     this.timer = setInterval(() => this.sample(), sampleMs);
+    // A sampler left running after an error must not keep the bench from exiting (and cleaning up).
+    this.timer.unref();
   }
 
   /** Stops sampling; returns the peak seen. */

@@ -86,7 +86,14 @@ async function measureResume(server: ServerProcess, readers: StreamReaders, data
   const cpuBefore = server.cpuMs();
   const started = performance.now();
   const read = readers.read({ port: server.port, path: `/api/log/push?build=${data.buildId}`, clients: 1, lastEventId, stopAtFirstLog: true, output: null, timeoutMs: RESUME_TIMEOUT_MS });
-  const { streams, isTimedOut } = await read.done;
+  let done;
+  try {
+    done = await read.done;
+  } catch (error) {
+    rss.stop();
+    throw error;
+  }
+  const { streams, isTimedOut } = done;
   const wallMs = performance.now() - started;
   await sleep(AFTER_FIRST_EVENT_MS);
   const peak = rss.stop();

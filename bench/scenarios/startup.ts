@@ -71,16 +71,22 @@ async function measureStartup(context: OwnServerContext, dataDir: string, keptBu
   let rssAtListeningBytes = 0;
   let resolveListening!: (ms: number) => void;
   const listening = new Promise<number>((resolve) => (resolveListening = resolve));
-  const server = await context.launch({
-    dataDir,
-    env: { ...NO_PRUNING, LOG_LEVEL: 'info' },
-    startTimeoutMs: START_TIMEOUT_MS,
-    onSpawn: (pid) => (rss = new RssSampler(pid, RSS_SAMPLE_MS)),
-    onListening: (ms) => {
-      rssAtListeningBytes = rss?.sample() ?? 0;
-      resolveListening(ms);
-    },
-  });
+  let server;
+  try {
+    server = await context.launch({
+      dataDir,
+      env: { ...NO_PRUNING, LOG_LEVEL: 'info' },
+      startTimeoutMs: START_TIMEOUT_MS,
+      onSpawn: (pid) => (rss = new RssSampler(pid, RSS_SAMPLE_MS)),
+      onListening: (ms) => {
+        rssAtListeningBytes = rss?.sample() ?? 0;
+        resolveListening(ms);
+      },
+    });
+  } catch (error) {
+    (rss as RssSampler | null)?.stop();
+    throw error;
+  }
   try {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), START_TIMEOUT_MS)));
