@@ -8,6 +8,7 @@ import { benchDir } from './harness/paths.js';
 import { runCells } from './harness/run-cells.js';
 import { SERVER_KINDS, type ServerKind } from './harness/server-kinds.js';
 import { ServerPool } from './harness/server-pool.js';
+import { streamReaderPids } from './harness/stream-readers.js';
 import { assembleResults } from './report/assemble-results.js';
 import { printReport } from './report/print-report.js';
 import { writeResults } from './report/write-results.js';
@@ -15,9 +16,9 @@ import { maxConnections } from './scenarios/scenario-runners.js';
 import { scenarios, type Scenario } from './scenarios/scenario-spec.js';
 
 /**
- * `npm run bench [-- flags]`: every scenario against LIMIT, SEED and OURS, `runs` times each,
- * then the medians, the targets for OURS, and the JSON under bench/results/. Flags parsed
- * with commander (a dependency already); see --help.
+ * `npm run bench [-- flags]`: every scenario against LIMIT, SEED and OURS (rows e–g: OURS
+ * against itself), `runs` times each, then the medians, the targets for OURS, and the JSON
+ * under bench/results/. Flags parsed with commander (a dependency already); see --help.
  */
 interface Options {
   scale: number;
@@ -56,7 +57,7 @@ function parseOptions(argv: string[]): Options {
     .description('SSE fan-out bench: LIMIT (raw node:http), SEED (koa-sse-stream), OURS (dist/main.js)')
     .option('--scale <factor>', 'clients, durations and replay size times this; rates stay (env BENCH_SCALE)', positiveNumber, Number(process.env.BENCH_SCALE ?? 1))
     .option('--runs <n>', 'runs of every cell; medians are reported (env BENCH_RUNS)', positiveInt, Number(process.env.BENCH_RUNS ?? 3))
-    .option('--only <scenarios>', "comma-separated: a, b, b1 (b'), b2 (b''), c, d (env BENCH_ONLY)", list, process.env.BENCH_ONLY ? list(process.env.BENCH_ONLY) : undefined)
+    .option('--only <scenarios>', "comma-separated: a, b, b1 (b'), b2 (b''), c, d, and e, f, g (OURS only) (env BENCH_ONLY)", list, process.env.BENCH_ONLY ? list(process.env.BENCH_ONLY) : undefined)
     .option('--servers <kinds>', 'comma-separated: LIMIT,SEED,OURS', serverList, [...SERVER_KINDS])
     .option('--reuse-servers', 'one server process per kind for every cell (faster, less clean)', false)
     .option('--out <dir>', 'folder for latest.json and its timestamped copy', path.join(benchDir, 'results'))
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
         scenarios: selected,
         runs: options.runs,
         servers: options.servers,
-        settings: { connectBatch: options.connectBatch, sampledClients: options.sampled, lineWidth: options.lineWidth },
+        settings: { connectBatch: options.connectBatch, sampledClients: options.sampled, lineWidth: options.lineWidth, readerEntry: children.streamReader },
         loadWorkerEntry: children.loadWorker,
         loadProfileDir: options.profileLoad ? profileDir : null,
         log: (line) => {
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
     children.remove();
   }
   const settings = { scale: options.scale, runs: options.runs, lineWidth: options.lineWidth, connectBatch: options.connectBatch, sampledClients: options.sampled, reuseServers: options.reuseServers };
-  const results = assembleResults(selected, options.servers, runs, pool.pids, settings, startedAt, loadAverageAtStart);
+  const results = assembleResults(selected, options.servers, runs, [...pool.pids, ...streamReaderPids], settings, startedAt, loadAverageAtStart);
   printReport(results, writeResults(options.out, results), profileDir);
 }
 

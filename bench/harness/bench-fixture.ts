@@ -6,6 +6,8 @@ import { benchDir } from './paths.js';
 
 /** The fixture project every server builds (the real one through yarn, LIMIT and SEED directly). */
 export const FIXTURE_PROJECT = 'sse-lines';
+/** The fixture of row f: a 200 MB build with one 50 MB line (only OURS builds it). */
+export const BIG_OUTPUT_PROJECT = 'big-output';
 
 /** What the fixture's build.js prints. rate 0: as fast as the pipe takes it. */
 export interface BuildParams {
@@ -14,6 +16,21 @@ export interface BuildParams {
   readonly burstLines: number;
   /** Characters of each line's text. */
   readonly width: number;
+}
+
+/** What big-output's build.js prints (all on stderr). */
+export interface BigOutputParams {
+  readonly totalBytes: number;
+  /** Characters of the one long line, written without a newline until its end. */
+  readonly longLineBytes: number;
+  /** Bytes of every other line, its newline included. */
+  readonly lineBytes: number;
+}
+
+/** What big-output's build.js reports: what it wrote, for the readers to check their copy. */
+export interface BigOutputStats {
+  readonly bytes: number;
+  readonly sha256: string;
 }
 
 /** What build.js reports when it is done. */
@@ -34,7 +51,7 @@ export interface BuildControl {
 const MAX_WAIT_FOR_GO_MS = 120000;
 
 /**
- * A temporary PROJECTS_ROOT with a copy of the fixture project, a DATA_DIR, and a folder for
+ * A temporary PROJECTS_ROOT with a copy of the fixture projects, a DATA_DIR, and a folder for
  * the control files through which the bench paces each build.
  */
 export class BenchFixture {
@@ -51,22 +68,22 @@ export class BenchFixture {
     this.projectsRoot = path.join(this.base, 'projects');
     this.dataDir = path.join(this.base, 'data');
     this.controlDir = path.join(this.base, 'control');
-    fs.cpSync(path.join(benchDir, 'fixtures', FIXTURE_PROJECT), path.join(this.projectsRoot, FIXTURE_PROJECT), { recursive: true });
+    fs.cpSync(path.join(benchDir, 'fixtures'), this.projectsRoot, { recursive: true });
     fs.mkdirSync(this.dataDir);
     fs.mkdirSync(this.controlDir);
     const base = this.base;
     this.remove = onExit(() => fs.rmSync(base, { recursive: true, force: true }));
   }
 
-  /** Writes the parameters of the next build; returns its control files. */
-  prepareBuild(params: BuildParams): BuildControl {
+  /** Writes the parameters of the next build of `project`; returns its control files. */
+  prepareBuild(params: BuildParams | BigOutputParams, project: string = FIXTURE_PROJECT): BuildControl {
     this.builds += 1;
     const control: BuildControl = {
       readyFile: path.join(this.controlDir, `ready-${this.builds}`),
       goFile: path.join(this.controlDir, `go-${this.builds}`),
       statsFile: path.join(this.controlDir, `stats-${this.builds}`),
     };
-    const file = path.join(this.projectsRoot, FIXTURE_PROJECT, 'bench-params.json');
+    const file = path.join(this.projectsRoot, project, 'bench-params.json');
     fs.writeFileSync(file, JSON.stringify({ ...params, ...control, maxWaitMs: MAX_WAIT_FOR_GO_MS }));
     return control;
   }
@@ -81,9 +98,9 @@ export function go(control: BuildControl): void {
   fs.writeFileSync(control.goFile, '');
 }
 
-export async function readStats(control: BuildControl, timeoutMs: number): Promise<BuildStats> {
+export async function readStats<Stats = BuildStats>(control: BuildControl, timeoutMs: number): Promise<Stats> {
   await waitForFile(control.statsFile, timeoutMs, "the build's stats");
-  return JSON.parse(fs.readFileSync(control.statsFile, 'utf8')) as BuildStats;
+  return JSON.parse(fs.readFileSync(control.statsFile, 'utf8')) as Stats;
 }
 
 async function waitForFile(file: string, timeoutMs: number, what: string): Promise<void> {

@@ -10,12 +10,14 @@ export interface CompiledChildren {
   readonly limitServer: string;
   readonly seedServer: string;
   readonly loadWorker: string;
+  /** The reader that checks whole streams (rows e and f). */
+  readonly streamReader: string;
   /** Removes the compiled files. */
   remove(): void;
 }
 
 /**
- * Compiles the LIMIT and SEED servers and the load worker to plain JS (with tsc, into a folder
+ * Compiles the LIMIT and SEED servers, the load worker and the stream reader to plain JS (with tsc, into a folder
  * of this run under bench/.build), so that they run on bare node like the real server's
  * dist/, without a TypeScript loader in the process being measured.
  */
@@ -34,6 +36,7 @@ export async function compileChildren(): Promise<CompiledChildren> {
     limitServer: path.join(outDir, 'servers', 'limit-server.js'),
     seedServer: path.join(outDir, 'servers', 'seed-server.js'),
     loadWorker: path.join(outDir, 'load', 'load-worker.js'),
+    streamReader: path.join(outDir, 'load', 'stream-reader.js'),
     remove,
   };
 }

@@ -1,6 +1,6 @@
 import { readRssBytes } from './proc-stats.js';
 
-const SAMPLE_MS = 100;
+const DEFAULT_SAMPLE_MS = 100;
 
 /** Samples a process's RSS while a cell runs, to report its peak. */
 export class RssSampler {
@@ -8,10 +8,15 @@ export class RssSampler {
   readonly startBytes: number;
   peakBytes: number;
 
-  constructor(private readonly pid: number) {
+  constructor(
+    private readonly pid: number,
+    sampleMs: number = DEFAULT_SAMPLE_MS,
+  ) {
     this.startBytes = readRssBytes(pid) ?? 0;
     this.peakBytes = this.startBytes;
-    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+    this.timer = setInterval(() => this.sample(), sampleMs);
+    // A sampler left running after an error must not keep the bench from exiting (and cleaning up).
+    this.timer.unref();
   }
 
   /** Stops sampling; returns the peak seen. */
@@ -21,8 +26,10 @@ export class RssSampler {
     return this.peakBytes;
   }
 
-  private sample(): void {
+  /** Reads the RSS now (it counts towards the peak); 0 once the process is gone. */
+  sample(): number {
     const rss = readRssBytes(this.pid);
     if (rss !== null && rss > this.peakBytes) this.peakBytes = rss;
+    return rss ?? 0;
   }
 }

@@ -37,8 +37,10 @@ export async function runCells(plan: CellPlan, pool: ServerPool): Promise<CellRu
   try {
     for (const scenario of plan.scenarios) {
       plan.log(`--- ${scenario.key}: ${scenario.title}`);
-      for (let run = 1; run <= plan.runs; run += 1) {
-        for (const kind of plan.servers) {
+      const runs = Math.min(plan.runs, scenario.maxRuns ?? plan.runs);
+      for (let run = 1; run <= runs; run += 1) {
+        // Rows e–g compare OURS with itself: the other servers take no part.
+        for (const kind of plan.servers.filter((k) => scenario.versus === 'servers' || k === 'OURS')) {
           const started = performance.now();
           const rows = await runCell(scenario, kind, pool, load, plan.settings);
           if (!load.isAlive) {
@@ -49,7 +51,7 @@ export async function runCells(plan: CellPlan, pool: ServerPool): Promise<CellRu
           }
           for (const row of rows) {
             results.set(cellKey(row.row, kind), [...(results.get(cellKey(row.row, kind)) ?? []), row]);
-            plan.log(`[${scenario.key} ${run}/${plan.runs}] ${kind.padEnd(5)} ${describeRow(row)}  (cell ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+            plan.log(`[${scenario.key} ${run}/${runs}] ${kind.padEnd(5)} ${describeRow(row)}  (cell ${((performance.now() - started) / 1000).toFixed(1)} s)`);
           }
         }
       }
@@ -62,6 +64,15 @@ export async function runCells(plan: CellPlan, pool: ServerPool): Promise<CellRu
 
 async function runCell(scenario: Scenario, kind: ServerKind, pool: ServerPool, load: LoadGenerator, settings: CellPlan['settings']): Promise<RowResult[]> {
   const failed = (message: string) => scenario.rows.map((row) => ({ row, metrics: null, error: message }));
+  const runner = runnerFor(scenario);
+  if (runner.ownServers) {
+    // It starts and stops its servers itself (through the pool, which records their pids).
+    try {
+      return await runner.run({ launch: (options) => pool.launch(kind, options), readerEntry: settings.readerEntry, lineWidth: settings.lineWidth }, scenario);
+    } catch (error) {
+      return failed(messageOf(error));
+    }
+  }
   let server;
   try {
     server = await pool.acquire(kind);
@@ -69,7 +80,7 @@ async function runCell(scenario: Scenario, kind: ServerKind, pool: ServerPool, l
     return failed(`${kind} did not start: ${messageOf(error)}`);
   }
   try {
-    const rows = await runnerFor(scenario)({ ...settings, server, load }, scenario);
+    const rows = await runner.run({ ...settings, server, load }, scenario);
     await pool.release(server, false);
     const profileFile = server.profileFile;
     return profileFile ? rows.map((row) => ({ ...row, profileFile })) : rows;
@@ -90,6 +101,10 @@ function describeRow(result: RowResult): string {
   if (m.cpuUsPerEvent !== null) parts.push(`${m.cpuUsPerEvent.toFixed(3)} us/ev`);
   if (m.p99Ms !== null) parts.push(`p99 ${m.p99Ms.toFixed(2)} ms`);
   if (m.heapPerConnKb !== null) parts.push(`heap/conn ${m.heapPerConnKb.toFixed(2)} KB`);
+  if (m.firstEventMs !== null) parts.push(`first event ${m.firstEventMs.toFixed(1)} ms`);
+  if (m.startupMs !== null) parts.push(`start-up ${m.startupMs.toFixed(0)} ms`);
+  if (m.exactReaders !== null) parts.push(`exact ${m.exactReaders}/${m.clients}`);
+  if (m.firstEventMs !== null || m.startupMs !== null || m.outputBytes !== null) parts.push(`rss ${m.rssPeakMb.toFixed(1)} MB (+${m.rssGrowthMb.toFixed(1)})`);
   if (m.wallMs !== null) parts.push(`${(m.wallMs / 1000).toFixed(2)} s`);
   return parts.join(', ');
 }

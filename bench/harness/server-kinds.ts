@@ -29,6 +29,8 @@ export function serverLaunch(kind: ServerKind, children: CompiledChildren, conte
       ...common,
       DATA_DIR: context.dataDir,
       MAX_CLIENTS: String(context.maxClients),
+      // Every bench client comes from 127.0.0.1: only the pool's cap may apply.
+      MAX_CLIENTS_PER_ADDRESS: '0',
       LOG_LEVEL: 'silent',
       HEARTBEAT_MS: String(2 ** 31 - 1),
     },

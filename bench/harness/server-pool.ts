@@ -1,5 +1,5 @@
 import type { CompiledChildren } from './compile-children.js';
-import { ServerProcess } from './server-process.js';
+import { ServerProcess, type ServerStartOptions } from './server-process.js';
 import type { ServerKind } from './server-kinds.js';
 
 export interface ServerPoolOptions {
@@ -31,6 +31,20 @@ export class ServerPool {
     const server = await ServerProcess.start(kind, this.children, { maxClients: this.options.maxClients, cpuProfileDir: this.options.profiled.includes(kind) ? this.options.cpuProfileDir : null });
     this.pids.push(server.pid);
     if (this.options.reuse) this.kept.set(kind, server);
+    return server;
+  }
+
+  /**
+   * A fresh server that is never kept, started as a scenario needs it (on its own DATA_DIR,
+   * with its own variables); the scenario stops it.
+   */
+  async launch(kind: ServerKind, options: Omit<ServerStartOptions, 'maxClients' | 'cpuProfileDir'> = {}): Promise<ServerProcess> {
+    const server = await ServerProcess.start(kind, this.children, {
+      ...options,
+      maxClients: this.options.maxClients,
+      cpuProfileDir: this.options.profiled.includes(kind) ? this.options.cpuProfileDir : null,
+    });
+    this.pids.push(server.pid);
     return server;
   }
 

@@ -21,10 +21,22 @@ export interface ServerStartOptions {
   readonly maxClients: number;
   /** A folder for a V8 CPU profile of this server (node --cpu-prof), or null. */
   readonly cpuProfileDir: string | null;
+  /** An existing DATA_DIR to start on (a restart, or one the bench generated) instead of an empty one. */
+  readonly dataDir?: string;
+  /** Variables on top of the kind's own (OURS: LOG_LEVEL=info makes it log its `listening` line). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Called with the ms from spawn to the server's `listening on` log line (OURS at LOG_LEVEL info or lower). */
+  readonly onListening?: (msSinceSpawn: number) => void;
+  /** Called right after the spawn, with the new pid (to sample the process from its start). */
+  readonly onSpawn?: (pid: number) => void;
+  /** How long it may take to answer /healthz (START_TIMEOUT_MS unless told: a big DATA_DIR takes longer). */
+  readonly startTimeoutMs?: number;
 }
 
 const PRELOAD = pathToFileURL(path.join(benchDir, 'preload', 'gc-on-signal.mjs')).href;
 const MEMORY_MARK = '@@bench-mem ';
+/** The message of OURS's log record once it listens (src/main.ts). */
+const LISTENING_MESSAGE = /"msg":"listening on /;
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 12000;
 const STDERR_TAIL_CHARS = 4000;
@@ -47,6 +59,8 @@ export class ServerProcess {
     private readonly registration: { forget(): void },
     /** Where its V8 CPU profile is written when it exits (with --profile). */
     readonly profileFile: string | null,
+    /** The DATA_DIR it runs on (the fixture's, unless one was given). */
+    readonly dataDir: string,
   ) {
     child.stderr!.setEncoding('utf8');
     let partial = '';
@@ -62,21 +76,26 @@ export class ServerProcess {
   static async start(kind: ServerKind, children: CompiledChildren, options: ServerStartOptions): Promise<ServerProcess> {
     const fixture = new BenchFixture();
     const port = await freePort();
-    const launch = serverLaunch(kind, children, { port, projectsRoot: fixture.projectsRoot, dataDir: fixture.dataDir, maxClients: options.maxClients });
+    const dataDir = options.dataDir ?? fixture.dataDir;
+    const launch = serverLaunch(kind, children, { port, projectsRoot: fixture.projectsRoot, dataDir, maxClients: options.maxClients });
     const profileFile = options.cpuProfileDir ? path.join(options.cpuProfileDir, `${kind}-${Date.now()}-${Math.floor(Math.random() * 1e6)}.cpuprofile`) : null;
     const profile = profileFile ? ['--cpu-prof', '--cpu-prof-dir', path.dirname(profileFile), '--cpu-prof-name', path.basename(profileFile)] : [];
     // A clean environment: nothing of the bench's own (NODE_OPTIONS, AUTH_TOKEN...) leaks in.
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: process.env.LANG ?? 'C.UTF-8', TMPDIR: process.env.TMPDIR ?? '/tmp', ...launch.env };
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: process.env.LANG ?? 'C.UTF-8', TMPDIR: process.env.TMPDIR ?? '/tmp', ...launch.env, ...options.env };
+    const { onListening } = options;
+    const spawnedAt = performance.now();
     const child = spawn(process.execPath, ['--expose-gc', '--import', PRELOAD, ...profile, launch.entry], {
       env,
       cwd: fixture.base,
       detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', onListening ? 'pipe' : 'ignore', 'pipe'],
     });
     const registration = registerChild(child, true);
-    const server = new ServerProcess(kind, child, port, fixture, registration, profileFile);
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    if (onListening) watchListening(child, () => onListening(performance.now() - spawnedAt));
+    const server = new ServerProcess(kind, child, port, fixture, registration, profileFile, dataDir);
     try {
-      await server.waitHealthy();
+      await server.waitHealthy(options.startTimeoutMs ?? START_TIMEOUT_MS);
     } catch (error) {
       await server.stop();
       throw error;
@@ -142,8 +161,8 @@ export class ServerProcess {
     }
   }
 
-  private async waitHealthy(): Promise<void> {
-    const deadline = Date.now() + START_TIMEOUT_MS;
+  private async waitHealthy(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!this.isRunning) throw new Error(`${this.kind} exited at start-up: ${this.stderrTail}`);
       try {
@@ -153,7 +172,7 @@ export class ServerProcess {
       } catch {
         // Not listening yet.
       }
-      if (Date.now() > deadline) throw new Error(`${this.kind} did not answer /healthz within ${START_TIMEOUT_MS} ms: ${this.stderrTail}`);
+      if (Date.now() > deadline) throw new Error(`${this.kind} did not answer /healthz within ${timeoutMs} ms: ${this.stderrTail}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -169,4 +188,19 @@ export class ServerProcess {
     if (line.trim() === '') return;
     this.stderrTail = (this.stderrTail + line + '\n').slice(-STDERR_TAIL_CHARS);
   }
+}
+
+/** Reads the server's log lines (and drops them) until the `listening on` one. */
+function watchListening(child: ChildProcess, onListening: () => void): void {
+  let partial = '';
+  let hasListened = false;
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (text: string) => {
+    if (hasListened) return;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    if (!lines.some((line) => LISTENING_MESSAGE.test(line))) return;
+    hasListened = true;
+    onListening();
+  });
 }

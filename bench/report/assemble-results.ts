@@ -13,6 +13,7 @@ export function assembleResults(
   scenarios: readonly Scenario[],
   servers: readonly ServerKind[],
   runs: CellRuns,
+  /** Servers and stream readers the bench started. */
   serverPids: readonly number[],
   settings: RunSettings,
   startedAt: Date,
@@ -21,9 +22,9 @@ export function assembleResults(
   const cells: CellResult[] = [];
   for (const scenario of scenarios) {
     for (const row of scenario.rows) {
-      for (const server of servers) {
+      for (const server of servers.filter((s) => scenario.versus === 'servers' || s === 'OURS')) {
         const rowRuns = runs.results.get(cellKey(row, server)) ?? [];
-        cells.push({ row, server, runs: rowRuns, median: medianMetrics(rowRuns), errors: rowRuns.flatMap((r) => (r.error ? [r.error] : [])) });
+        cells.push({ row, server, versus: scenario.versus, runs: rowRuns, median: medianMetrics(rowRuns), errors: rowRuns.flatMap((r) => (r.error ? [r.error] : [])) });
       }
     }
   }
@@ -43,7 +44,7 @@ export function assembleResults(
       loadAverageAtStart,
       ...settings,
       scenarios: scenarios.map((s) => s.key),
-      stream: 'GET /api/log/push?build=<id> (the build stream), readers connected before the first line',
+      stream: 'GET /api/log/push?build=<id> (the build stream), readers connected before the first line (e: resumes with Last-Event-ID; f: live and after the end)',
     },
     cells,
     targets,

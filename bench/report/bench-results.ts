@@ -26,6 +26,8 @@ export interface BenchMeta {
 export interface CellResult {
   readonly row: string;
   readonly server: ServerKind;
+  /** `itself`: a row of e–g, where OURS is compared with its own other rows. */
+  readonly versus: 'servers' | 'itself';
   readonly runs: readonly RowResult[];
   readonly median: CellMetrics | null;
   readonly errors: readonly string[];
@@ -36,6 +38,6 @@ export interface BenchResults {
   readonly meta: BenchMeta;
   readonly cells: readonly CellResult[];
   readonly targets: readonly TargetResult[];
-  /** Every process the bench started (servers and the load worker), to check none is left. */
+  /** Every process the bench started (servers, load workers, stream readers), to check none is left. */
   readonly pids: readonly number[];
 }

@@ -2,14 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchResults } from './bench-results.js';
 import { summarizeProfile } from './summarize-profile.js';
-import { formatResultsTable, formatTargetsTable } from './table.js';
+import { formatResultsTable, formatSelfTable, formatTargetsTable } from './table.js';
 
 /** The report on stdout: where it ran, the medians, the targets, and any profiles. */
 export function printReport(results: BenchResults, files: readonly string[], profileDir: string | null): void {
   const m = results.meta;
   const load = m.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ');
   console.log(`\nbench: scale ${m.scale}, ${m.runs} run(s) per cell (medians), node ${m.node}, ${m.cpus} x ${m.cpuModel}, load average ${load} at start, ${m.durationS.toFixed(0)} s\n`);
-  console.log(formatResultsTable(results.cells));
+  if (results.cells.some((c) => c.versus !== 'itself')) console.log(formatResultsTable(results.cells));
+  const self = formatSelfTable(results.cells);
+  if (self !== '') {
+    console.log('\nRows e–g: OURS against itself, same run (e: the 1M-event build against the 10k one; g: 10k kept builds against none; real sizes at this scale under size). LIMIT and SEED take no part.');
+    console.log(self);
+  }
   if (results.targets.length > 0) console.log(`\n${formatTargetsTable(results.targets)}`);
   if (profileDir) printProfiles(results, profileDir);
   console.log(`\nresults: ${files.join(', ')}`);

@@ -58,10 +58,49 @@ const COLUMNS: readonly Column[] = [
   { title: 'load cpu', value: (_, m) => (m.loadCpuShare === null ? '-' : `${(100 * m.loadCpuShare).toFixed(0)}%`) },
 ];
 
-/** The medians, one line per row and server. */
+const MB = 1024 * 1024;
+
+/** What a row of e–g measured: the size of its build or DATA_DIR. */
+function size(m: CellMetrics): string {
+  if (m.keptBuilds !== null) return `${m.keptBuilds} builds`;
+  if (m.outputBytes !== null) return `${(m.outputBytes / MB).toFixed(1)} MB`;
+  return `${m.lines} events`;
+}
+
+/** Rows e–g: OURS against itself at two sizes. */
+const SELF_COLUMNS: readonly Column[] = [
+  { title: 'row', value: (c) => c.row },
+  { title: 'size', value: (_, m) => size(m) },
+  { title: 'readers', value: (_, m) => (m.keptBuilds !== null ? '-' : f0(m.clients)) },
+  { title: 'first event ms', value: (_, m) => num(m.firstEventMs) },
+  { title: 'start-up ms', value: (_, m) => num(m.startupMs) },
+  { title: 'exact', value: (_, m) => (m.exactReaders === null ? '-' : `${f0(m.exactReaders)}/${f0(m.clients)}`) },
+  { title: 'rss MB at start', value: (_, m) => f1(m.rssStartMb) },
+  { title: 'rss peak MB', value: (_, m) => f1(m.rssPeakMb) },
+  { title: 'rss +MB', value: (_, m) => f1(m.rssGrowthMb) },
+  { title: 'cpu s', value: (_, m) => (m.cpuMs === null ? '-' : f2(m.cpuMs / 1000)) },
+  { title: 'wall s', value: (_, m) => (m.wallMs === null ? '-' : f2(m.wallMs / 1000)) },
+];
+
+const isSelf = (cell: CellResult) => cell.versus === 'itself';
+
+function formatCells(cells: readonly CellResult[], columns: readonly Column[]): string {
+  const rows = cells.map((cell) => (cell.median ? columns.map((c) => c.value(cell, cell.median!)) : [cell.row, cell.server, `error: ${cell.errors[0] ?? 'no result'}`]));
+  return formatTable(columns.map((c) => c.title), rows);
+}
+
+/** The medians of the rows that compare the servers, one line per row and server. */
 export function formatResultsTable(cells: readonly CellResult[]): string {
-  const rows = cells.map((cell) => (cell.median ? COLUMNS.map((c) => c.value(cell, cell.median!)) : [cell.row, cell.server, `error: ${cell.errors[0] ?? 'no result'}`]));
-  return formatTable(COLUMNS.map((c) => c.title), rows);
+  return formatCells(cells.filter((cell) => !isSelf(cell)), COLUMNS);
+}
+
+/**
+ * The medians of rows e–g (OURS only), or '' when none ran. "rss MB at start": e, before the
+ * connect; f, before the first byte of output; g, at the `listening` line.
+ */
+export function formatSelfTable(cells: readonly CellResult[]): string {
+  const self = cells.filter(isSelf);
+  return self.length === 0 ? '' : formatCells(self, SELF_COLUMNS);
 }
 
 /** The targets for OURS, each with both figures, the ratio and pass/FAIL. */

@@ -1,5 +1,5 @@
 import type { LoadGenerator } from '../harness/load-generator.js';
-import type { ServerProcess } from '../harness/server-process.js';
+import type { ServerProcess, ServerStartOptions } from '../harness/server-process.js';
 
 /** What a scenario runs against: one server, the load worker, and the shared settings. */
 export interface CellContext {
@@ -10,6 +10,19 @@ export interface CellContext {
   /** Clients that parse every event for latency. */
   readonly sampledClients: number;
   /** Characters of each line's text. */
+  readonly lineWidth: number;
+  /** The compiled stream reader (bench/load/stream-reader.ts), for rows that check whole streams. */
+  readonly readerEntry: string;
+}
+
+/** What the server starts with, besides what the pool sets (port, MAX_CLIENTS, profiling). */
+export type LaunchOptions = Omit<ServerStartOptions, 'maxClients' | 'cpuProfileDir'>;
+
+/** What a scenario that starts its own servers (OURS, on DATA_DIRs of its own) runs with. */
+export interface OwnServerContext {
+  /** A fresh OURS; the scenario stops it. */
+  readonly launch: (options?: LaunchOptions) => Promise<ServerProcess>;
+  readonly readerEntry: string;
   readonly lineWidth: number;
 }
 

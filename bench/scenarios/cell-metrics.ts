@@ -31,7 +31,20 @@ export interface CellMetrics {
   readonly isTimedOut: boolean;
   /** Lines the sampled readers got out of order, repeated or after a gap: must be 0. */
   readonly sequenceErrors: number;
+  /** Rows e–g, OURS against itself; null elsewhere. e: connect to the first `log` event of a resume, ms. */
+  readonly firstEventMs: number | null;
+  /** g: spawn to the server's `listening` log line, ms. */
+  readonly startupMs: number | null;
+  /** g: the finished builds in DATA_DIR at start-up. */
+  readonly keptBuilds: number | null;
+  /** f: bytes the build wrote (each reader must get them all). */
+  readonly outputBytes: number | null;
+  /** e, f, g: streams (e, f) or start-ups (g) whose result was exactly right, out of `clients`. */
+  readonly exactReaders: number | null;
 }
+
+/** The fields only rows e–g measure, all null: what the other rows put in their metrics. */
+export const NOT_SELF_MEASURED = { firstEventMs: null, startupMs: null, keptBuilds: null, outputBytes: null, exactReaders: null } as const;
 
 /** The measured window on CLOCK_MONOTONIC, in µs (the clock of V8's CPU profiles). */
 export interface MeasuredWindow {

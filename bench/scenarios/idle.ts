@@ -1,7 +1,7 @@
 import { startBuild, waitForBuildEnd } from '../harness/build-api.js';
 import { go, waitForReady } from '../harness/bench-fixture.js';
 import { CONNECT_TIMEOUT_MS, READY_TIMEOUT_MS, SETTLE_MS, sleep, type CellContext } from './cell-context.js';
-import { MB, type RowResult } from './cell-metrics.js';
+import { MB, NOT_SELF_MEASURED, type RowResult } from './cell-metrics.js';
 import type { IdleSpec, Scenario } from './scenario-spec.js';
 
 /** After the last connect: time for the servers to finish setting the streams up. */
@@ -65,6 +65,7 @@ export async function runIdle(context: CellContext, scenario: Scenario): Promise
         shortReaders: 0,
         sequenceErrors: 0,
         isTimedOut: false,
+        ...NOT_SELF_MEASURED,
       },
     },
   ];

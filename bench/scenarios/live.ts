@@ -1,7 +1,7 @@
 import { startBuild, waitForBuildEnd } from '../harness/build-api.js';
 import { go, readStats, waitForReady } from '../harness/bench-fixture.js';
 import { CONNECT_TIMEOUT_MS, READY_TIMEOUT_MS, SETTLE_MS, sleep, type CellContext } from './cell-context.js';
-import type { RowResult } from './cell-metrics.js';
+import { NOT_SELF_MEASURED, type RowResult } from './cell-metrics.js';
 import { openDeliveryWindow } from './measure-delivery.js';
 import type { LiveSpec, Scenario } from './scenario-spec.js';
 
@@ -60,6 +60,7 @@ export async function runLive(context: CellContext, scenario: Scenario): Promise
         rssPerConnKb: null,
         genMaxLagMs: stats?.maxLagMs ?? null,
         connectMs: opened.ms,
+        ...NOT_SELF_MEASURED,
       },
     },
   ];

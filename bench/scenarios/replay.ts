@@ -1,7 +1,7 @@
 import { startBuild, waitForBuildEnd } from '../harness/build-api.js';
 import { go, waitForReady } from '../harness/bench-fixture.js';
 import { CONNECT_TIMEOUT_MS, READY_TIMEOUT_MS, SETTLE_MS, sleep, type CellContext } from './cell-context.js';
-import type { RowResult } from './cell-metrics.js';
+import { NOT_SELF_MEASURED, type RowResult } from './cell-metrics.js';
 import { openDeliveryWindow } from './measure-delivery.js';
 import type { ReplaySpec, Scenario } from './scenario-spec.js';
 
@@ -59,6 +59,7 @@ export async function runReplay(context: CellContext, scenario: Scenario): Promi
         rssPerConnKb: null,
         genMaxLagMs: null,
         connectMs: opened.ms,
+        ...NOT_SELF_MEASURED,
       },
     });
     await sleep(SETTLE_MS);

@@ -6,15 +6,16 @@ import type { BenchResults } from '../../bench/report/bench-results.js';
 
 const repoDir = path.resolve(import.meta.dirname, '..', '..');
 const tsxCli = path.join(repoDir, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const RUN_TIMEOUT_MS = 100000;
+const RUN_TIMEOUT_MS = 150000;
 
 /** Runs `npm run bench`'s entry at a tiny scale, in its own process group; resolves with its exit code. */
 function runBench(outDir: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      // Every scenario, 5 clients or so, a few hundred lines; one server of each kind for all
-      // cells; every client parses every event, so order is checked on every stream.
+      // Every scenario, 5 clients or so, a few hundred lines (e–g: a 5,000-event build, a 1 MB
+      // one, 20 kept builds); one server of each kind for all cells of a–d; every client
+      // parses every event, so order is checked on every stream.
       [tsxCli, 'bench/run.ts', '--scale', '0.001', '--runs', '1', '--reuse-servers', '--sampled', '1000', '--quiet', '--out', outDir],
       { cwd: repoDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
     );
@@ -53,17 +54,20 @@ describe('npm run bench (smoke, tiny scale)', () => {
     if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
   });
 
-  it('runs every scenario row against LIMIT, SEED and OURS without an error', () => {
+  it('runs every scenario row against LIMIT, SEED and OURS (e–g: OURS alone) without an error', () => {
     const rows = [...new Set(results.cells.map((c) => c.row))];
-    expect(rows).toEqual(['a', 'b', "b'", "b''", 'c/1', 'c/100', 'd']);
+    const resumeRows = ['1M', '10k'].flatMap((size) => ['mid', 'made-up'].flatMap((id) => ['cold', 'warm'].map((state) => `e/${size}/${id}/${state}`)));
+    expect(rows).toEqual(['a', 'b', "b'", "b''", 'c/1', 'c/100', 'd', ...resumeRows, 'f', 'g/10k', 'g/0']);
     for (const cell of results.cells) {
       expect({ row: cell.row, server: cell.server, errors: cell.errors }).toEqual({ row: cell.row, server: cell.server, errors: [] });
     }
-    expect(new Set(results.cells.map((c) => c.server))).toEqual(new Set(['LIMIT', 'SEED', 'OURS']));
+    const serversOf = (versus: string) => new Set(results.cells.filter((c) => c.versus === versus).map((c) => c.server));
+    expect(serversOf('servers')).toEqual(new Set(['LIMIT', 'SEED', 'OURS']));
+    expect(serversOf('itself')).toEqual(new Set(['OURS']));
   });
 
   it('delivers every line to every reader, in order, on every server', () => {
-    for (const cell of results.cells.filter((c) => c.row !== 'a')) {
+    for (const cell of results.cells.filter((c) => c.row !== 'a' && c.versus === 'servers')) {
       const m = cell.median!;
       const seen = { row: cell.row, server: cell.server, delivered: m.delivered, sequenceErrors: m.sequenceErrors, isTimedOut: m.isTimedOut };
       expect(seen).toEqual({ ...seen, delivered: m.offered, sequenceErrors: 0, isTimedOut: false });
@@ -75,6 +79,20 @@ describe('npm run bench (smoke, tiny scale)', () => {
     for (const cell of results.cells.filter((c) => c.row === 'a')) {
       expect(cell.median?.heapPerConnKb).toEqual(expect.any(Number));
     }
+  });
+
+  it('checks rows e–g: each resume starts where it must, every copy of the big build is exact, every kept build is listed', () => {
+    for (const cell of results.cells.filter((c) => c.versus === 'itself')) {
+      const m = cell.median!;
+      const seen = { row: cell.row, exact: m.exactReaders, sequenceErrors: m.sequenceErrors, isTimedOut: m.isTimedOut };
+      expect(seen).toEqual({ ...seen, exact: m.clients, sequenceErrors: 0, isTimedOut: false });
+    }
+    const figure = (row: string, key: 'firstEventMs' | 'startupMs' | 'outputBytes') => results.cells.find((c) => c.row === row)!.median![key];
+    expect(figure('e/1M/made-up/cold', 'firstEventMs')).toEqual(expect.any(Number));
+    expect(figure('g/10k', 'startupMs')).toEqual(expect.any(Number));
+    expect(figure('f', 'outputBytes')).toBeGreaterThanOrEqual(1 << 20);
+    const judged = new Set(results.targets.map((t) => t.target.row));
+    for (const row of ['e/1M/mid/cold', 'f', 'g/10k']) expect(judged).toContain(row);
   });
 
   it('leaves no process behind', () => {
