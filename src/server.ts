@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { createStreamEndpoint } from './http/stream-endpoint.js';
 import { BuildService } from './builds/build-service.js';
-import { BuildStore } from './builds/build-store.js';
+import { BuildStore, type RecordFileSystem } from './builds/build-store.js';
 import type { Config } from './config.js';
 import type { HistoryFileSystem } from './events/build-history.js';
 import { LocalEventLog } from './events/local-event-log.js';
@@ -20,6 +20,7 @@ export interface ServerOptions {
   readonly globalHistoryEvents?: number;
   readonly historyCacheBytes?: number;
   readonly historyFileSystem?: HistoryFileSystem;
+  readonly recordFileSystem?: RecordFileSystem;
   readonly killGraceMs?: number;
 }
 
@@ -46,7 +47,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   } catch (error) {
     logger.error({ err: error, dataDir: config.dataDir }, 'DATA_DIR cannot be created; builds will fail until it can');
   }
-  const store = new BuildStore(config.dataDir);
+  const store = new BuildStore(config.dataDir, options.recordFileSystem);
   const eventLog = new LocalEventLog({
     historyFile: (id) => store.historyFile(id),
     ...(options.globalHistoryEvents !== undefined ? { globalHistoryEvents: options.globalHistoryEvents } : {}),
@@ -65,6 +66,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       yarnBin: config.yarnBin,
       inheritedEnv: config.inheritedEnv,
       tmpRoot: config.tmpRoot,
+      keepBuilds: config.keepBuilds,
+      keepDays: config.keepDays,
       ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
     },
     logger,

@@ -59,8 +59,8 @@ describe('stopping builds', () => {
   it('kills a grandchild that ignores SIGTERM with SIGKILL 5 s later, before the build is over', async () => {
     const build = await startBuild(server.url, 'stubborn');
     const grandchild = await waitFor(() => readGrandchildPid(projects.project('stubborn')), 'the grandchild to start');
+    // The grandchild writes its pid only once its SIGTERM handler is in place.
     await waitForBuild(server.url, build.id, (b) => b.steps[1].status === 'running');
-    await sleep(300); // let the grandchild install its SIGTERM handler
     const cancelledAt = Date.now();
     await cancel(server, build.id);
     await sleep(1500);
