@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { diskThatFillsAfter } from '../helpers/full-disk.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
-import { isAlive, readGrandchildPid } from '../helpers/processes.js';
+import { readProcessTable } from '../../src/builds/process-table.js';
+import { isAlive, readGrandchildPid, readPidFile } from '../helpers/processes.js';
 import { postJson, request, startBuild, waitForBuild, waitForEnd } from '../helpers/http.js';
 import { SseReader } from '../helpers/sse-reader.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -123,6 +124,81 @@ describe('stopping builds', () => {
     } finally {
       await timeoutServer.stop();
     }
+  }, 30000);
+});
+
+describe('a cancel racing the end of a build', () => {
+  let projects: ProjectsRoot;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    projects = makeProjectsRoot();
+    projects.copy('failing', 'quick');
+    projects.configure('quick', { exitCode: 0 });
+    projects.copy('daemon', 'lingering');
+    projects.configure('lingering', { stdio: 'inherit', seconds: 0 });
+    server = await startTestServer({ PROJECTS_ROOT: projects.root });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    projects?.remove();
+  });
+
+  /** Status, exit code and verdict line agree, and a cancel that got 202 is the one that decided. */
+  function expectConsistent(build: { status: string; exitCode: number | null; steps: { status: string; exitCode: number | null; finishedAt: string | null }[] }, verdict: string, cancelStatus: number): void {
+    expect(verdict.startsWith(`Build ${build.status.replace('_', ' ')} `)).toBe(true);
+    const verdictCode = /\(exit code (\d+)\)/.exec(verdict)?.[1];
+    expect(verdictCode === undefined ? null : Number(verdictCode)).toBe(build.exitCode);
+    expect(build.exitCode).toBe(build.steps.filter((s) => s.finishedAt !== null).at(-1)?.exitCode ?? null);
+    if (cancelStatus === 409) {
+      expect([build.status, build.steps.map((s) => s.status)]).toEqual(['succeeded', ['succeeded', 'succeeded']]);
+    } else {
+      expect(cancelStatus).toBe(202);
+      expect(build.status).toBe('cancelled');
+      expect(build.steps.every((s) => s.status === 'succeeded')).toBe(false);
+    }
+  }
+
+  it('never ends cancelled with every step succeeded: status, exit code and verdict agree (20 tries around the end)', async () => {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const build = await startBuild(server.url, 'quick');
+      const stream = new SseReader(`${server.url}${build.streamUrl}`);
+      // Half the tries cancel as the build step prints, half as it is reported over.
+      const isLate = attempt % 2 === 1;
+      await stream.waitFor(
+        (r) =>
+          isLate
+            ? r.named('build').some((e) => e.json.build.steps[1].finishedAt !== null)
+            : r.named('log').some((e) => e.json.step === 'build' && e.json.text === 'compiling...'),
+        'the end of the build step',
+      );
+      await sleep(Math.floor(attempt / 2) * 3);
+      const cancelled = await cancel(server, build.id);
+      await stream.closed;
+      const done = await waitForEnd(server.url, build.id);
+      const verdict = stream.named('log').at(-1)!.json.text as string;
+      expectConsistent(done, verdict, cancelled.status);
+    }
+  }, 240000);
+
+  it('answers 409 not_running to a cancel after the last step exited, and the build ends as its steps decided', async () => {
+    // The build step exits at once, but its daemon holds its output pipes: the build is not over yet.
+    const build = await startBuild(server.url, 'lingering');
+    const stream = new SseReader(`${server.url}${build.streamUrl}`);
+    await stream.waitFor((r) => r.named('log').some((e) => e.json.step === 'build' && e.json.text === 'daemon started'), 'the daemon to start');
+    const daemon = readPidFile(projects.project('lingering'), 'daemon.pid');
+    await waitFor(() => {
+      const left = readProcessTable()!.filter((p) => p.buildId === build.id && !p.isZombie).map((p) => p.pid);
+      return left.length === 1 && left[0] === daemon;
+    }, 'every process of the build step but its daemon to exit');
+    expect((await request(`${server.url}/api/builds/${build.id}`)).json.status).toBe('running');
+    const cancelled = await cancel(server, build.id);
+    expect([cancelled.status, cancelled.json.error.code]).toEqual([409, 'not_running']);
+    await stream.closed;
+    const done = await waitForEnd(server.url, build.id);
+    expectConsistent(done, stream.named('log').at(-1)!.json.text, 409);
+    expect((await cancel(server, build.id)).status).toBe(409);
   }, 30000);
 });
 
