@@ -228,7 +228,11 @@ export class BuildService {
       this.finishUnstarted(active, stop);
     }
     const running = [...this.active.values()];
-    for (const active of running) this.requestStop(active, stop);
+    for (const active of running) {
+      this.requestStop(active, stop);
+      // One whose last step exited keeps its verdict, but shutdown waits no longer for its leftovers.
+      active.stopDeadline.arm(STOP_DEADLINE_MS, () => active.step?.abandon());
+    }
     await Promise.all(running.map((active) => active.finished));
     this.eventLog.flush();
     this.retryUnsavedRecords();
