@@ -110,11 +110,12 @@ describe('processes that leave the build\'s process group (setsid)', () => {
   }, 30000);
 
   it('ends a build past BUILD_TIMEOUT_MS as timed_out within 8 s, its daemon ended and named', async () => {
-    const timeoutServer = await startTestServer({ PROJECTS_ROOT: projects.root, BUILD_TIMEOUT_MS: '3000' });
+    // Long enough for yarn install and the daemon to start on a loaded machine.
+    const timeoutServer = await startTestServer({ PROJECTS_ROOT: projects.root, BUILD_TIMEOUT_MS: '8000' });
     try {
       const { build, daemon } = await startDaemonBuild(timeoutServer, 'timeout-daemon', { stdio: 'inherit', seconds: 60 });
       const running = await waitForBuild(timeoutServer.url, build.id, (b) => b.status === 'running');
-      const timeoutAt = Date.parse(running.startedAt) + 3000;
+      const timeoutAt = Date.parse(running.startedAt) + 8000;
       const done = await waitForEnd(timeoutServer.url, build.id, timeoutAt + STOP_BOUND_MS - Date.now());
       expect(done.status).toBe('timed_out');
       expect(isAlive(daemon)).toBe(false);
@@ -122,5 +123,5 @@ describe('processes that leave the build\'s process group (setsid)', () => {
     } finally {
       await timeoutServer.stop();
     }
-  }, 40000);
+  }, 45000);
 });

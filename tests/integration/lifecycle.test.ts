@@ -107,24 +107,25 @@ describe('stopping builds', () => {
   }, 30000);
 
   it('ends a build that runs past BUILD_TIMEOUT_MS as timed_out, with its tree killed', async () => {
-    const timeoutServer = await startTestServer({ PROJECTS_ROOT: projects.root, BUILD_TIMEOUT_MS: '2000' });
+    // Long enough for yarn install and the grandchild to start on a loaded machine.
+    const timeoutServer = await startTestServer({ PROJECTS_ROOT: projects.root, BUILD_TIMEOUT_MS: '8000' });
     try {
       fs.rmSync(path.join(projects.project('slow'), 'grandchild.pid'), { force: true });
       const build = await startBuild(timeoutServer.url, 'slow');
       const stream = new SseReader(`${timeoutServer.url}${build.streamUrl}`);
-      const grandchild = await waitFor(() => readGrandchildPid(projects.project('slow')), 'the grandchild to start');
-      const done = await waitForEnd(timeoutServer.url, build.id, 15000);
+      const grandchild = await waitFor(() => readGrandchildPid(projects.project('slow')), 'the grandchild to start', 8000);
+      const done = await waitForEnd(timeoutServer.url, build.id, 20000);
       await stream.closed;
       expect(done.status).toBe('timed_out');
       expect(isAlive(grandchild)).toBe(false);
       expect(stream.events.at(-1)!.event).toBe('end');
       const lines = await systemLines(timeoutServer, build.logUrl);
-      expect(lines.at(-2)).toBe('Stopping the build (it ran longer than BUILD_TIMEOUT_MS (2.0 s)): ending all of its processes');
-      expect(lines.at(-1)).toMatch(/^Build timed out after \d+\.\d s \(exit code \d+\): it ran longer than BUILD_TIMEOUT_MS \(2\.0 s\)$/);
+      expect(lines.at(-2)).toBe('Stopping the build (it ran longer than BUILD_TIMEOUT_MS (8.0 s)): ending all of its processes');
+      expect(lines.at(-1)).toMatch(/^Build timed out after \d+\.\d s \(exit code \d+\): it ran longer than BUILD_TIMEOUT_MS \(8\.0 s\)$/);
     } finally {
       await timeoutServer.stop();
     }
-  }, 30000);
+  }, 45000);
 });
 
 describe('a cancel racing the end of a build', () => {
