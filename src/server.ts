@@ -6,7 +6,7 @@ import { clientErrorHandler } from './http/client-error.js';
 import { connectionCap, readOpenFilesLimit } from './http/connection-cap.js';
 import { createStreamEndpoint } from './http/stream-endpoint.js';
 import { BuildService } from './builds/build-service.js';
-import { BuildStore } from './builds/build-store.js';
+import { BuildStore, type RecordFileSystem } from './builds/build-store.js';
 import type { Config } from './config.js';
 import type { HistoryFileSystem } from './events/build-history.js';
 import { LocalEventLog } from './events/local-event-log.js';
@@ -22,6 +22,7 @@ export interface ServerOptions {
   readonly globalHistoryEvents?: number;
   readonly historyCacheBytes?: number;
   readonly historyFileSystem?: HistoryFileSystem;
+  readonly recordFileSystem?: RecordFileSystem;
   readonly killGraceMs?: number;
 }
 
@@ -54,7 +55,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   } catch (error) {
     logger.error({ err: error, dataDir: config.dataDir }, 'DATA_DIR cannot be created; builds will fail until it can');
   }
-  const store = new BuildStore(config.dataDir);
+  const store = new BuildStore(config.dataDir, options.recordFileSystem);
   const eventLog = new LocalEventLog({
     historyFile: (id) => store.historyFile(id),
     ...(options.globalHistoryEvents !== undefined ? { globalHistoryEvents: options.globalHistoryEvents } : {}),
@@ -73,6 +74,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       yarnBin: config.yarnBin,
       inheritedEnv: config.inheritedEnv,
       tmpRoot: config.tmpRoot,
+      keepBuilds: config.keepBuilds,
+      keepDays: config.keepDays,
       ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
     },
     logger,

@@ -37,6 +37,11 @@ export interface BuildRecord {
    * end what it left running when it starts again.
    */
   processGroup?: number | null;
+  /**
+   * The build's history on disk ends with its `end` event, written before this record said
+   * so: a start-up need not read that history to know it is whole.
+   */
+  isHistorySealed?: boolean;
 }
 
 /** The steps every build runs, in order: `yarn install`, then `yarn build` if that succeeded. */

@@ -1,25 +1,31 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { isInside } from './project-path.js';
+import { readCwd, type ProcessEntry } from './process-table.js';
+
+/** What a crashed server knew of a build's processes. */
+export interface OrphanedBuild {
+  readonly id: string;
+  readonly projectPath: string;
+  /** The process group of the step that was running, if the record kept it. */
+  readonly processGroup: number | null;
+}
 
 /**
- * Ends what a crashed server left of a build: the processes of the recorded process group,
- * but only those still working inside the build's project folder, so that a group id reused
- * since (after a reboot, say) never takes an unrelated process down. Reads /proc (Linux);
- * elsewhere it finds nothing. Returns how many processes it signalled.
+ * Ends what a crashed server left of a build: every process that carries its
+ * BUILDLOG_BUILD_ID, wherever it went, and the members of the recorded process group that
+ * still work inside the build's project folder (processes of builds from before the id was
+ * set), so that a group id reused since (after a reboot, say) never takes an unrelated process
+ * down. Returns how many processes it signalled.
  */
-export function killOrphanedGroup(processGroup: number, projectPath: string, procDir = '/proc'): number {
+export function killOrphans(build: OrphanedBuild, table: readonly ProcessEntry[] | null, serverPid = process.pid, procDir = '/proc'): number {
+  if (!table) return 0;
   let killed = 0;
-  for (const pid of groupMembers(processGroup, procDir)) {
-    let cwd: string;
+  for (const entry of table) {
+    if (entry.isZombie || entry.pid === serverPid) continue;
+    const isMarked = entry.buildId === build.id;
+    const isGroupMember = build.processGroup !== null && entry.processGroup === build.processGroup;
+    if (!isMarked && !(isGroupMember && isInsideProject(entry.pid, build.projectPath, procDir))) continue;
     try {
-      cwd = fs.readlinkSync(path.join(procDir, String(pid), 'cwd'));
-    } catch {
-      continue;
-    }
-    if (!isInside(cwd, projectPath)) continue;
-    try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(entry.pid, 'SIGKILL');
       killed += 1;
     } catch {
       // Gone already.
@@ -28,24 +34,7 @@ export function killOrphanedGroup(processGroup: number, projectPath: string, pro
   return killed;
 }
 
-function groupMembers(processGroup: number, procDir: string): number[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(procDir);
-  } catch {
-    return [];
-  }
-  const members: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(path.join(procDir, entry, 'stat'), 'utf8');
-      // Fields after the command name (which may hold spaces) start after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === processGroup) members.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return members;
+function isInsideProject(pid: number, projectPath: string, procDir: string): boolean {
+  const cwd = readCwd(pid, procDir);
+  return cwd !== null && isInside(cwd, projectPath);
 }

@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidBodyError, NotAProjectError, OutsideRootsError } from '../errors.js';
+import { HttpError, InvalidBodyError, NotAProjectError, OutsideRootsError } from '../errors.js';
+
+/** The server could not look at the project for want of file descriptors: nothing is wrong with the request. */
+export class OutOfDescriptorsError extends HttpError {
+  constructor() {
+    super(503, 'out_of_file_descriptors', 'The server has no file descriptor free to check the project; try again in a moment.', {}, { 'Retry-After': '5' });
+  }
+}
 
 /**
  * Resolves a requested project path to the real folder a build may run in: relative paths
@@ -40,17 +47,25 @@ async function requireBuildScript(folder: string): Promise<void> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(folder);
-  } catch {
+  } catch (error) {
+    throwIfOutOfDescriptors(error);
     throw new NotAProjectError(`${folder} does not exist.`);
   }
   if (!stat.isDirectory()) throw new NotAProjectError(`${folder} is not a folder.`);
   let script: string | null;
   try {
     script = await readBuildScript(folder);
-  } catch {
+  } catch (error) {
+    throwIfOutOfDescriptors(error);
     throw new NotAProjectError(`${folder} has no package.json.`);
   }
   if (script === null) throw new NotAProjectError(`${folder}/package.json has no "build" script.`);
+}
+
+/** EMFILE or ENFILE say nothing about the project: the answer must not be `not_a_project`. */
+function throwIfOutOfDescriptors(error: unknown): void {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EMFILE' || code === 'ENFILE') throw new OutOfDescriptorsError();
 }
 
 async function realpathOfLongestExisting(absolute: string): Promise<string> {

@@ -212,6 +212,13 @@ export class LocalEventLog implements EventLog {
     state.history.close();
     this.builds.delete(buildId);
   }
+
+  deleteBuild(buildId: string): void {
+    const state = this.builds.get(buildId);
+    if (!state) return;
+    state.history.close();
+    this.builds.delete(buildId);
+  }
 }
 
 function resetFrame(id: string): string {

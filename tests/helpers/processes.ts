@@ -19,3 +19,23 @@ export function readGrandchildPid(projectDir: string): number | null {
     return null;
   }
 }
+
+/** The pid a fixture wrote to `<projectDir>/<name>`, once it is there. */
+export function readPidFile(projectDir: string, name: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(`${projectDir}/${name}`, 'utf8'));
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** SIGKILL to a process a test left behind, if it is still there (cleanup). */
+export function killIfAlive(pid: number | null): void {
+  if (pid === null) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}

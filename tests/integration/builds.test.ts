@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /** What yarn itself adds to a script's environment; everything else must come from us. */
 const YARN_ADDED = new Set(['INIT_CWD', 'NODE', 'PWD', 'YARN_WRAP_OUTPUT']);
-const CONTRACT_ENV = new Set(['PATH', 'HOME', 'LANG', 'CI', 'FORCE_COLOR', 'TMPDIR']);
+const CONTRACT_ENV = new Set(['PATH', 'HOME', 'LANG', 'CI', 'FORCE_COLOR', 'TMPDIR', 'BUILDLOG_BUILD_ID']);
 
 describe('builds', () => {
   let projects: ProjectsRoot;
@@ -92,7 +92,7 @@ describe('builds', () => {
     const env = JSON.parse(stdout.split('\n').find((line) => line.startsWith('{'))!) as Record<string, string>;
     const foreign = Object.keys(env).filter((key) => !CONTRACT_ENV.has(key) && !YARN_ADDED.has(key) && !key.startsWith('npm_'));
     expect(foreign).toEqual([]);
-    expect(env).toMatchObject({ CI: 'true', FORCE_COLOR: '1', HOME: server.config.inheritedEnv.home, LANG: server.config.inheritedEnv.lang });
+    expect(env).toMatchObject({ CI: 'true', FORCE_COLOR: '1', HOME: server.config.inheritedEnv.home, LANG: server.config.inheritedEnv.lang, BUILDLOG_BUILD_ID: build.id });
     expect(env.TMPDIR).toContain(`build-log-${build.id}-`);
     expect(fs.existsSync(env.TMPDIR!)).toBe(false);
     expect(stdout).toContain('stdin: eof');

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { diskThatFillsAfter } from '../helpers/full-disk.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
-import { isAlive, readGrandchildPid } from '../helpers/processes.js';
+import { readProcessTable } from '../../src/builds/process-table.js';
+import { isAlive, readGrandchildPid, readPidFile } from '../helpers/processes.js';
 import { postJson, request, startBuild, waitForBuild, waitForEnd } from '../helpers/http.js';
 import { SseReader } from '../helpers/sse-reader.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -59,8 +60,8 @@ describe('stopping builds', () => {
   it('kills a grandchild that ignores SIGTERM with SIGKILL 5 s later, before the build is over', async () => {
     const build = await startBuild(server.url, 'stubborn');
     const grandchild = await waitFor(() => readGrandchildPid(projects.project('stubborn')), 'the grandchild to start');
+    // The grandchild writes its pid only once its SIGTERM handler is in place.
     await waitForBuild(server.url, build.id, (b) => b.steps[1].status === 'running');
-    await sleep(300); // let the grandchild install its SIGTERM handler
     const cancelledAt = Date.now();
     await cancel(server, build.id);
     await sleep(1500);
@@ -106,23 +107,99 @@ describe('stopping builds', () => {
   }, 30000);
 
   it('ends a build that runs past BUILD_TIMEOUT_MS as timed_out, with its tree killed', async () => {
-    const timeoutServer = await startTestServer({ PROJECTS_ROOT: projects.root, BUILD_TIMEOUT_MS: '2000' });
+    // Long enough for yarn install and the grandchild to start on a loaded machine.
+    const timeoutServer = await startTestServer({ PROJECTS_ROOT: projects.root, BUILD_TIMEOUT_MS: '8000' });
     try {
       fs.rmSync(path.join(projects.project('slow'), 'grandchild.pid'), { force: true });
       const build = await startBuild(timeoutServer.url, 'slow');
       const stream = new SseReader(`${timeoutServer.url}${build.streamUrl}`);
-      const grandchild = await waitFor(() => readGrandchildPid(projects.project('slow')), 'the grandchild to start');
-      const done = await waitForEnd(timeoutServer.url, build.id, 15000);
+      const grandchild = await waitFor(() => readGrandchildPid(projects.project('slow')), 'the grandchild to start', 8000);
+      const done = await waitForEnd(timeoutServer.url, build.id, 20000);
       await stream.closed;
       expect(done.status).toBe('timed_out');
       expect(isAlive(grandchild)).toBe(false);
       expect(stream.events.at(-1)!.event).toBe('end');
       const lines = await systemLines(timeoutServer, build.logUrl);
-      expect(lines.at(-2)).toBe('Stopping the build (it ran longer than BUILD_TIMEOUT_MS (2.0 s)): ending all of its processes');
-      expect(lines.at(-1)).toMatch(/^Build timed out after \d+\.\d s \(exit code \d+\): it ran longer than BUILD_TIMEOUT_MS \(2\.0 s\)$/);
+      expect(lines.at(-2)).toBe('Stopping the build (it ran longer than BUILD_TIMEOUT_MS (8.0 s)): ending all of its processes');
+      expect(lines.at(-1)).toMatch(/^Build timed out after \d+\.\d s \(exit code \d+\): it ran longer than BUILD_TIMEOUT_MS \(8\.0 s\)$/);
     } finally {
       await timeoutServer.stop();
     }
+  }, 45000);
+});
+
+describe('a cancel racing the end of a build', () => {
+  let projects: ProjectsRoot;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    projects = makeProjectsRoot();
+    projects.copy('failing', 'quick');
+    projects.configure('quick', { exitCode: 0 });
+    projects.copy('daemon', 'lingering');
+    projects.configure('lingering', { stdio: 'inherit', seconds: 0 });
+    server = await startTestServer({ PROJECTS_ROOT: projects.root });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    projects?.remove();
+  });
+
+  /** Status, exit code and verdict line agree, and a cancel that got 202 is the one that decided. */
+  function expectConsistent(build: { status: string; exitCode: number | null; steps: { status: string; exitCode: number | null; finishedAt: string | null }[] }, verdict: string, cancelStatus: number): void {
+    expect(verdict.startsWith(`Build ${build.status.replace('_', ' ')} `)).toBe(true);
+    const verdictCode = /\(exit code (\d+)\)/.exec(verdict)?.[1];
+    expect(verdictCode === undefined ? null : Number(verdictCode)).toBe(build.exitCode);
+    expect(build.exitCode).toBe(build.steps.filter((s) => s.finishedAt !== null).at(-1)?.exitCode ?? null);
+    if (cancelStatus === 409) {
+      expect([build.status, build.steps.map((s) => s.status)]).toEqual(['succeeded', ['succeeded', 'succeeded']]);
+    } else {
+      expect(cancelStatus).toBe(202);
+      expect(build.status).toBe('cancelled');
+      expect(build.steps.every((s) => s.status === 'succeeded')).toBe(false);
+    }
+  }
+
+  it('never ends cancelled with every step succeeded: status, exit code and verdict agree (20 tries around the end)', async () => {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const build = await startBuild(server.url, 'quick');
+      const stream = new SseReader(`${server.url}${build.streamUrl}`);
+      // Half the tries cancel as the build step prints, half as it is reported over.
+      const isLate = attempt % 2 === 1;
+      await stream.waitFor(
+        (r) =>
+          isLate
+            ? r.named('build').some((e) => e.json.build.steps[1].finishedAt !== null)
+            : r.named('log').some((e) => e.json.step === 'build' && e.json.text === 'compiling...'),
+        'the end of the build step',
+      );
+      await sleep(Math.floor(attempt / 2) * 3);
+      const cancelled = await cancel(server, build.id);
+      await stream.closed;
+      const done = await waitForEnd(server.url, build.id);
+      const verdict = stream.named('log').at(-1)!.json.text as string;
+      expectConsistent(done, verdict, cancelled.status);
+    }
+  }, 240000);
+
+  it('answers 409 not_running to a cancel after the last step exited, and the build ends as its steps decided', async () => {
+    // The build step exits at once, but its daemon holds its output pipes: the build is not over yet.
+    const build = await startBuild(server.url, 'lingering');
+    const stream = new SseReader(`${server.url}${build.streamUrl}`);
+    await stream.waitFor((r) => r.named('log').some((e) => e.json.step === 'build' && e.json.text === 'daemon started'), 'the daemon to start');
+    const daemon = readPidFile(projects.project('lingering'), 'daemon.pid');
+    await waitFor(() => {
+      const left = readProcessTable()!.filter((p) => p.buildId === build.id && !p.isZombie).map((p) => p.pid);
+      return left.length === 1 && left[0] === daemon;
+    }, 'every process of the build step but its daemon to exit');
+    expect((await request(`${server.url}/api/builds/${build.id}`)).json.status).toBe('running');
+    const cancelled = await cancel(server, build.id);
+    expect([cancelled.status, cancelled.json.error.code]).toEqual([409, 'not_running']);
+    await stream.closed;
+    const done = await waitForEnd(server.url, build.id);
+    expectConsistent(done, stream.named('log').at(-1)!.json.text, 409);
+    expect((await cancel(server, build.id)).status).toBe(409);
   }, 30000);
 });
 

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { newBuild } from '../../src/builds/build-record.js';
+import { switchableDisk } from '../helpers/full-disk.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
-import { postJson, request, startBuild, waitForEnd } from '../helpers/http.js';
+import { postJson, request, startBuild, waitForBuild, waitForEnd } from '../helpers/http.js';
 import { SseReader } from '../helpers/sse-reader.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -175,6 +176,71 @@ describe('start-up recovery', () => {
   });
 });
 
+describe('after a full disk and a restart', () => {
+  let projects: ProjectsRoot;
+  let dataDir: string;
+  const servers: TestServer[] = [];
+
+  beforeAll(() => {
+    projects = makeProjectsRoot();
+    projects.configure('slow', { seconds: 60 });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'buildlog-full-'));
+  });
+
+  afterAll(async () => {
+    for (const server of servers) await server.stop();
+    projects?.remove();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const storedStatus = (id: string) => JSON.parse(fs.readFileSync(path.join(dataDir, 'builds', id, 'build.json'), 'utf8')).build.status;
+
+  it('every build shows the status it ended with, and a build accepted while the disk was full is listed', async () => {
+    const disk = switchableDisk();
+    const first = await startTestServer({ PROJECTS_ROOT: projects.root, DATA_DIR: dataDir }, { historyFileSystem: disk.history, recordFileSystem: disk.records });
+    servers.push(first);
+    const running = await startBuild(first.url, 'slow');
+    await waitForBuild(first.url, running.id, (b) => b.steps[1].status === 'running');
+    disk.fill();
+    const accepted = await startBuild(first.url, 'failing');
+    expect((await waitForEnd(first.url, running.id)).status).toBe('failed');
+    expect((await waitForEnd(first.url, accepted.id)).status).toBe('failed');
+    expect(fs.existsSync(path.join(dataDir, 'builds', accepted.id, 'build.json'))).toBe(false);
+
+    // Once the disk has room, the next record written takes the refused ones along.
+    disk.free();
+    const after = await startBuild(first.url, 'printenv');
+    await waitForEnd(first.url, after.id);
+    expect([storedStatus(running.id), storedStatus(accepted.id)]).toEqual(['failed', 'failed']);
+    await first.stop();
+
+    const second = await startTestServer({ PROJECTS_ROOT: projects.root, DATA_DIR: dataDir });
+    servers.push(second);
+    const listed = (await request(`${second.url}/api/builds`)).json.builds.map((b: { id: string; status: string }) => [b.id, b.status]);
+    expect(listed).toEqual([
+      [after.id, 'succeeded'],
+      [accepted.id, 'failed'],
+      [running.id, 'failed'],
+    ]);
+    for (const build of [running, accepted]) {
+      const replay = await readToEnd(`${second.url}${build.streamUrl}`);
+      expect(replay.events.at(-1)).toMatchObject({ event: 'end', json: { build: { id: build.id, status: 'failed' } } });
+    }
+  }, 60000);
+
+  it('a record refused until the shutdown is written then, if the disk has room by then', async () => {
+    const disk = switchableDisk();
+    const first = await startTestServer({ PROJECTS_ROOT: projects.root, DATA_DIR: dataDir }, { historyFileSystem: disk.history, recordFileSystem: disk.records });
+    servers.push(first);
+    disk.fill();
+    const accepted = await startBuild(first.url, 'failing');
+    expect((await waitForEnd(first.url, accepted.id)).status).toBe('failed');
+    disk.free();
+    await first.stop();
+    expect(storedStatus(accepted.id)).toBe('failed');
+  });
+});
+
 describe('listing many builds', () => {
   let dataDir: string;
   let server: TestServer | undefined;
@@ -188,7 +254,8 @@ describe('listing many builds', () => {
       fs.mkdirSync(path.join(dataDir, 'builds', id), { recursive: true });
       fs.writeFileSync(path.join(dataDir, 'builds', id, 'build.json'), JSON.stringify({ build, idempotencyKey: null }));
     }
-    server = await startTestServer({ DATA_DIR: dataDir });
+    // Kept whatever their age and number: this is about listing, not retention.
+    server = await startTestServer({ DATA_DIR: dataDir, KEEP_BUILDS: '0', KEEP_DAYS: '0' });
   }, 60000);
 
   afterAll(async () => {

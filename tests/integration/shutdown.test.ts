@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../src/paths.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
-import { isAlive, readGrandchildPid } from '../helpers/processes.js';
+import { isAlive, killIfAlive, readGrandchildPid, readPidFile } from '../helpers/processes.js';
 import { request, startBuild, waitForBuild } from '../helpers/http.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { SseReader } from '../helpers/sse-reader.js';
@@ -28,6 +29,7 @@ describe('the server process', () => {
   });
 
   afterEach(() => {
+    killIfAlive(readPidFile(projects.project('daemon'), 'daemon.pid'));
     for (const server of started.splice(0)) server.killAll();
     projects.remove();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -118,17 +120,66 @@ describe('the server process', () => {
     expect([result.status, result.stdout + result.stderr]).toEqual([2, `build-log-server: ${message}\n`]);
   });
 
-  it('in-process too, new builds are refused while it shuts down', async () => {
+  it('on SIGTERM with a build whose daemon left its process group: ends both and exits 0 within 10 s', async () => {
+    projects.configure('daemon', { stdio: 'inherit', seconds: 60 });
+    const server = await spawn();
+    const build = await startBuild(server.url, 'daemon');
+    const daemon = await waitFor(() => readPidFile(projects.project('daemon'), 'daemon.pid'), 'the daemon to start', 20000);
+    await waitForBuild(server.url, build.id, (b) => b.steps[1].status === 'running');
+
+    const signalledAt = Date.now();
+    process.kill(server.serverPid, 'SIGTERM');
+    const exit = await server.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.at - signalledAt).toBeLessThan(SHUTDOWN_LIMIT_MS);
+    expect(isAlive(daemon)).toBe(false);
+    const again = await spawn();
+    expect((await request(`${again.url}/api/builds/${build.id}`)).json.status).toBe('interrupted');
+  }, 60000);
+
+  it('after a crash (kill -9): a daemon that left the build\'s process group is found by BUILDLOG_BUILD_ID and ended', async () => {
+    projects.configure('daemon', { stdio: 'ignore', seconds: 60 });
+    const server = await spawn();
+    const build = await startBuild(server.url, 'daemon');
+    const daemon = await waitFor(() => readPidFile(projects.project('daemon'), 'daemon.pid'), 'the daemon to start', 20000);
+    await waitForBuild(server.url, build.id, (b) => b.steps[1].status === 'running');
+    process.kill(server.serverPid, 'SIGKILL');
+    await server.exited;
+    expect(isAlive(daemon)).toBe(true);
+
+    const again = await spawn();
+    expect((await request(`${again.url}/api/builds/${build.id}`)).json.status).toBe('interrupted');
+    await waitFor(() => !isAlive(daemon), 'the daemon to be ended', 5000);
+  }, 60000);
+
+  it('in-process too, a build POSTed while it shuts down gets 503 shutting_down', async () => {
     const server = await startTestServer({ PROJECTS_ROOT: projects.root });
     const build = await startBuild(server.url, 'slow');
     await waitForBuild(server.url, build.id, (b) => b.steps[1].status === 'running');
-    const stopping = server.stop();
-    const during = await request(`${server.url}/api/project/build`, {
+    // A request whose headers arrived before the shutdown (new connections are refused then),
+    // and whose body comes after it began.
+    const body = JSON.stringify({ projectPath: 'failing' });
+    const arrived = new Promise((resolve) => server.httpServer.once('request', resolve));
+    const post = http.request(`${server.url}/api/project/build`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ projectPath: 'failing' }),
-    }).catch(() => null); // refused outright once the listener is closed: also fine
+      agent: false,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    });
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      post.on('response', (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode!, body: text }));
+      });
+      post.on('error', reject);
+    });
+    post.flushHeaders();
+    await arrived;
+    const stopping = server.stop();
+    post.end(body);
+    const during = await answered;
     await stopping;
-    if (during) expect(during.json.error.code).toBe('shutting_down');
+    expect(during.status).toBe(503);
+    expect(JSON.parse(during.body).error.code).toBe('shutting_down');
   });
 });
