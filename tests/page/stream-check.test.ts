@@ -1,4 +1,4 @@
-import { loadPageModule } from './helpers/page-modules.js';
+import { loadPageModule } from './page-modules.js';
 
 interface StreamCheckModule {
   findClump(pingAtMs: number[], startMs: number): { size: number; silenceMs: number } | null;
