@@ -21,6 +21,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   stallMs: 5000,
 };
 
+const LF = 0x0a;
+
 /** How long an ended stream may take to deliver its last bytes before its socket is destroyed. */
 const END_GRACE_MS = 10000;
 
@@ -47,6 +49,13 @@ export class SseConnection {
   private stallTimer: NodeJS.Timeout | null = null;
   private isDrainPending = false;
   private closeListeners: Array<(reason: CloseReason) => void> = [];
+  /**
+   * Whether the last byte written ended a frame. History is read in slices that may end inside
+   * a frame (a chunk boundary, the unsent-bytes room), and between two slices the socket may be
+   * empty while the next one is read from disk: only this tells a heartbeat that it may go now.
+   */
+  private isAtFrameBoundary = true;
+  private lastByteWritten = -1;
   bytesWritten = 0;
 
   constructor(
@@ -85,9 +94,13 @@ export class SseConnection {
     if (append.isFinal) this.finish();
   }
 
-  /** Writes a heartbeat comment, unless data is already waiting to go out. */
+  /**
+   * Writes a heartbeat comment, unless data is already waiting to go out (the stream is not
+   * idle) or the last write ended inside a frame: nothing may ever go between the bytes of one
+   * frame (the contract's Heartbeat rule; issue 8).
+   */
   ping(comment: Buffer): void {
-    if (this.state === 'closed' || this.socket.writableLength > 0) return;
+    if (this.state === 'closed' || !this.isAtFrameBoundary || this.socket.writableLength > 0) return;
     this.write(comment);
   }
 
@@ -178,9 +191,19 @@ export class SseConnection {
 
   /** Writes bytes; false once the unsent bytes reach a quarter of the limit (time to wait for a drain). */
   private write(data: Buffer): boolean {
+    if (data.length === 0) return this.socket.writableLength < this.limits.maxUnsentBytes / 4;
     this.socket.write(data);
     this.bytesWritten += data.length;
+    this.trackFrameBoundary(data);
     return this.socket.writableLength < this.limits.maxUnsentBytes / 4;
+  }
+
+  /** A frame holds no blank line but its last, so bytes that end with `\n\n` end a frame. */
+  private trackFrameBoundary(data: Buffer): void {
+    const last = data[data.length - 1]!;
+    const beforeLast = data.length >= 2 ? data[data.length - 2]! : this.lastByteWritten;
+    this.isAtFrameBoundary = last === LF && beforeLast === LF;
+    this.lastByteWritten = last;
   }
 
   private close(reason: CloseReason): void {
