@@ -74,10 +74,8 @@ export class LocalEventLog implements EventLog {
 
   async reopenBuild(buildId: string): Promise<string | null> {
     const { state, problem } = await this.load(buildId, true);
-    // A reader may have opened it first, without the index that appending needs.
-    const indexProblem = await state.history.index();
     state.assigned = Math.max(state.assigned, state.history.eventCount);
-    return problem ?? indexProblem;
+    return problem;
   }
 
   async lastEvent(buildId: string): Promise<{ event: string; data: string } | null> {
@@ -192,8 +190,7 @@ export class LocalEventLog implements EventLog {
     if (!loading) {
       loading = BuildHistory.open(buildId, this.options.historyFile(buildId), this.fileSystem, this.cache).then(async (result) => {
         problem = result.problem;
-        if (forAppend) problem = (await result.history.index()) ?? problem;
-        else result.history.seal();
+        if (!forAppend) result.history.seal();
         const state = { history: result.history, assigned: result.history.eventCount };
         this.builds.set(buildId, state);
         return state;
