@@ -10,7 +10,7 @@ export interface ConnectionLimits {
   readonly maxUnsentBytes: number;
   /** Size of each read from history while catching up. */
   readonly readChunkBytes: number;
-  /** A client more than maxUnsentBytes behind that has not read anything for this long is dropped. */
+  /** A client more than maxUnsentBytes behind that has not taken a byte for this long is dropped. */
   readonly stallMs: number;
 }
 
@@ -22,6 +22,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 };
 
 const LF = 0x0a;
+/** Largest single socket write (zero-copy slices of a larger buffer). */
+const WRITE_PIECE_BYTES = 64 << 10;
 
 /** How long an ended stream may take to deliver its last bytes before its socket is destroyed. */
 const END_GRACE_MS = 10000;
@@ -47,6 +49,8 @@ export class SseConnection {
   private readonly socket: Socket;
   private readonly onSocketDrain = () => this.onDrain();
   private stallTimer: NodeJS.Timeout | null = null;
+  /** Bytes the socket had handed to the kernel when the stall timer was last armed. */
+  private flushedAtStallCheck = 0;
   private isDrainPending = false;
   private closeListeners: Array<(reason: CloseReason) => void> = [];
   /**
@@ -167,7 +171,7 @@ export class SseConnection {
     // Listened for only while waiting: a listener for the stream's whole life would be called
     // on every drain of a busy socket.
     this.socket.once('drain', this.onSocketDrain);
-    this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
+    this.armStallTimer();
   }
 
   private onDrain(): void {
@@ -178,11 +182,27 @@ export class SseConnection {
     void this.catchUp();
   }
 
+  private armStallTimer(): void {
+    this.flushedAtStallCheck = this.flushedBytes();
+    this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
+  }
+
+  /**
+   * No drain for stallMs. A reader that still takes bytes, however slowly, is reading: a full
+   * drain of the unsent bytes may take longer than stallMs at its pace, and the contract never
+   * drops a reader that keeps reading. One that took nothing and is far behind is dropped.
+   */
   private onStall(): void {
     this.stallTimer = null;
+    const hasProgressed = this.flushedBytes() > this.flushedAtStallCheck;
     const behind = this.start.feed.head() - this.cursor + this.socket.writableLength;
-    if (behind > this.limits.maxUnsentBytes) this.destroy('slow');
-    else this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
+    if (!hasProgressed && behind > this.limits.maxUnsentBytes) this.destroy('slow');
+    else this.armStallTimer();
+  }
+
+  /** Bytes written that have left this process's buffer for the kernel (and so, in the end, the client). */
+  private flushedBytes(): number {
+    return this.bytesWritten - this.socket.writableLength;
   }
 
   private finish(): void {
@@ -192,7 +212,11 @@ export class SseConnection {
   /** Writes bytes; false once the unsent bytes reach a quarter of the limit (time to wait for a drain). */
   private write(data: Buffer): boolean {
     if (data.length === 0) return this.socket.writableLength < this.limits.maxUnsentBytes / 4;
-    this.socket.write(data);
+    // In pieces: a socket counts a write as sent only once all of it is, and a slow reader's
+    // progress (see onStall) must show before a whole megabyte has gone.
+    for (let offset = 0; offset < data.length; offset += WRITE_PIECE_BYTES) {
+      this.socket.write(offset === 0 && data.length <= WRITE_PIECE_BYTES ? data : data.subarray(offset, offset + WRITE_PIECE_BYTES));
+    }
     this.bytesWritten += data.length;
     this.trackFrameBoundary(data);
     return this.socket.writableLength < this.limits.maxUnsentBytes / 4;
