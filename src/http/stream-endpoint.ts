@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BuildService } from '../builds/build-service.js';
 import type { Config } from '../config.js';
-import { ForbiddenOriginError, HttpError, InvalidRequestError, PoolFullError, UnauthorizedError } from '../errors.js';
+import { ForbiddenOriginError, HttpError, InvalidRequestError, PoolFullError, TooManyStreamsError, UnauthorizedError } from '../errors.js';
 import type { EventLog, StreamStart } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import type { ClientPool } from '../sse/client-pool.js';
@@ -10,6 +10,7 @@ import { offeredToken, tokenChecker } from './auth.js';
 import { simpleCorsHeaders } from './cors.js';
 import { errorBody, toHttpError } from './error-handler.js';
 import { isOriginAllowed } from './origin-guard.js';
+import { requestAddress } from './request-address.js';
 import { logRequest } from './request-log.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
@@ -19,7 +20,7 @@ export interface StreamEndpointDeps {
   readonly service: BuildService;
   readonly eventLog: EventLog;
   readonly pool: ClientPool;
-  readonly config: Pick<Config, 'maxClients' | 'retryMs' | 'authToken' | 'corsOrigins'>;
+  readonly config: Pick<Config, 'maxClients' | 'retryMs' | 'authToken' | 'corsOrigins' | 'trustProxy' | 'maxClientsPerAddress'>;
   readonly limits: ConnectionLimits;
   readonly logger: Logger;
 }
@@ -75,24 +76,27 @@ async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, d
     res.writeHead(200, SSE_HEADERS).end();
     return;
   }
-  if (!deps.pool.reserve()) throw new PoolFullError(deps.config.maxClients);
+  const { clientAddress } = requestAddress(req.headers, { isEncrypted: 'encrypted' in req.socket, remoteAddress: req.socket.remoteAddress }, deps.config.trustProxy);
+  const reservation = deps.pool.reserve(clientAddress);
+  if (reservation === 'address_full') throw new TooManyStreamsError(deps.config.maxClientsPerAddress);
+  if (reservation === 'pool_full') throw new PoolFullError(deps.config.maxClients);
   let start: StreamStart;
   try {
     const opened = buildId === undefined ? deps.eventLog.openGlobalStream(lastEventId) : await deps.eventLog.openBuildStream(buildId, lastEventId);
     if ('isFinished' in opened) {
       // The client saw this build's `end`: 204 tells EventSource to stop reconnecting.
-      deps.pool.unreserve();
+      deps.pool.unreserve(clientAddress);
       res.writeHead(204).end();
       return;
     }
     start = opened;
   } catch (error) {
-    deps.pool.unreserve();
+    deps.pool.unreserve(clientAddress);
     throw error;
   }
   if (req.destroyed) {
     start.release();
-    deps.pool.unreserve();
+    deps.pool.unreserve(clientAddress);
     return;
   }
   const socket = req.socket;
@@ -105,7 +109,7 @@ async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, d
   res.writeHead(200, { ...SSE_HEADERS, Connection: 'close' });
   res.flushHeaders();
   const connection = new SseConnection(res, start, deps.limits);
-  deps.pool.add(connection);
+  deps.pool.add(connection, clientAddress);
   connection.open(deps.config.retryMs);
 }
 
