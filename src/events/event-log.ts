@@ -50,4 +50,6 @@ export interface EventLog {
   readonly eventsAppended: number;
   /** Flushes and closes every file. */
   close(): void;
+  /** Forgets a build that retention deleted: closes its history if it is open (its readers get no more). */
+  deleteBuild(buildId: string): void;
 }

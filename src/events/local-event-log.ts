@@ -260,6 +260,16 @@ export class LocalEventLog implements EventLog {
     return state.assigned <= state.history.eventCount; // else events are still queued for it
   }
 
+  /**
+   * Forgets a build that retention deleted: its history is closed if open (its readers get no
+   * more and reconnect to a 404), and the global history forgets its events (a global reader
+   * that resumes before them gets a reset).
+   */
+  deleteBuild(buildId: string): void {
+    this.closeHistory(buildId);
+    this.global.forgetBuild(buildId);
+  }
+
   private closeHistory(buildId: string): void {
     this.builds.get(buildId)?.history.close();
     this.builds.delete(buildId);
