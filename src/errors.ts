@@ -110,6 +110,14 @@ export class PoolFullError extends HttpError {
   }
 }
 
+export class TooManyStreamsError extends HttpError {
+  constructor(limit: number) {
+    super(429, 'too_many_streams', `This address already holds ${limit} streams; close one, or retry in a few seconds.`, {}, {
+      'Retry-After': '5',
+    });
+  }
+}
+
 export class RouteNotFoundError extends HttpError {
   constructor(method: string, path: string) {
     super(404, 'not_found', `There is no ${method} ${path.slice(0, 200)}.`);

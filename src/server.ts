@@ -62,7 +62,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     ...(options.historyCacheBytes !== undefined ? { historyCacheBytes: options.historyCacheBytes } : {}),
     ...(options.historyFileSystem ? { fileSystem: options.historyFileSystem } : {}),
   });
-  const pool = new ClientPool(config.maxClients, config.heartbeatMs);
+  const pool = new ClientPool(config.maxClients, config.heartbeatMs, config.maxClientsPerAddress);
   eventLog.onAppend((appends) => pool.deliver(appends));
   const service = new BuildService(
     store,

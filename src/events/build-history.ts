@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import type { Feed } from './feed.js';
-import { parseEventId } from './event-id.js';
-import { lastWholeFrame } from './frame-parser.js';
+import { FrameLocator } from './frame-locator.js';
 import { HistoryChunkCache } from './history-chunk-cache.js';
 
 /** The file operations a BuildHistory uses; tests swap in failing ones to play a full disk. */
@@ -34,12 +33,9 @@ export interface AppendedEvent {
 
 /** Histories are read and cached in aligned chunks of this size. */
 export const CHUNK_BYTES = 1 << 20;
-/** Enough of a file's end to hold its last `build` or `end` frame. */
-const TAIL_WINDOW_BYTES = 64 << 10;
 const INITIAL_TAIL_BYTES = 16 << 10;
 const EMPTY = Buffer.alloc(0);
 const FRAME_END = Buffer.from('\n\n');
-const ID_PREFIX = Buffer.from('id: ');
 
 /**
  * The whole event history of one build: its frames, appended to a file under DATA_DIR as they
@@ -50,9 +46,10 @@ const ID_PREFIX = Buffer.from('id: ');
  * so no reader misses a line). A replay is thus a series of zero-copy slices, read from disk
  * at most once however many clients replay at once.
  *
- * The index from each event's position in the build to its end offset exists from the start
- * for a new build; for one opened from disk it is built on first use (a resume with an id),
- * since a plain replay needs only the head, which the file's tail tells.
+ * Where a resume starts is found by a FrameLocator (a binary search over chunks with a sparse
+ * index of one entry per chunk), never by an index of every event: a resume into a build of
+ * millions of events reads a few chunks, whatever the id (issue 8). Opening a history reads
+ * only its tail: its head, whether it is complete, and its event count (the last frame's n).
  */
 export class BuildHistory implements Feed {
   /** Descriptor for reads of an existing file; appends get their own (appendFd). */
@@ -66,10 +63,8 @@ export class BuildHistory implements Feed {
   private tailLength = 0;
   private readonly pinned = new Map<number, Buffer>();
   private readonly chunkReads = new Map<number, Promise<Buffer | null>>();
-  private readonly ends: number[] = [];
-  private readonly numbers: number[] = [];
-  private indexing: Promise<string | null> | null = null;
-  private isIndexComplete = false;
+  private readonly locator = new FrameLocator(this, CHUNK_BYTES);
+  private events = 0;
   private complete = false;
   private storageError: Error | null = null;
   private readsInFlight = 0;
@@ -86,9 +81,7 @@ export class BuildHistory implements Feed {
 
   /** A history for a build that has none yet: the file is created on the first append. */
   static create(key: string, file: string, fsOps: HistoryFileSystem = nodeHistoryFileSystem, cache = new HistoryChunkCache(0)): BuildHistory {
-    const history = new BuildHistory(key, file, fsOps, cache);
-    history.markIndexed();
-    return history;
+    return new BuildHistory(key, file, fsOps, cache);
   }
 
   /**
@@ -108,7 +101,6 @@ export class BuildHistory implements Feed {
       fd = fsOps.openSync(file, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      history.markIndexed();
       return { history, problem: null };
     }
     history.fd = fd;
@@ -141,22 +133,14 @@ export class BuildHistory implements Feed {
     return this.storageError;
   }
 
-  /**
-   * Indexes every event (once); needed before appending to a history opened from disk. A
-   * malformed frame ends the history there: it is cut off before the next append.
-   */
-  async index(): Promise<string | null> {
-    this.indexing ??= this.scan().then(async (problem) => {
-      if (this.tailStart + this.tailLength !== this.headBytes) await this.loadTail();
-      this.isIndexComplete = true;
-      return problem;
-    });
-    return this.indexing;
+  /** Number of events in the history: the position of its last event. */
+  get eventCount(): number {
+    return this.events;
   }
 
-  /** Number of events in the history (after index()). */
-  get eventCount(): number {
-    return this.ends.length;
+  /** Entries of the sparse resume index (at most one per chunk). */
+  get indexSize(): number {
+    return this.locator.indexSize;
   }
 
   /**
@@ -165,15 +149,13 @@ export class BuildHistory implements Feed {
    */
   async offsetAfter(position: number, globalNumber: number): Promise<number | null> {
     if (position === 0) return 0;
-    await this.index();
-    if (!Number.isInteger(position) || position < 0 || position > this.ends.length) return null;
-    if (this.numbers[position - 1] !== globalNumber) return null;
-    return this.ends[position - 1]!;
+    if (!Number.isSafeInteger(position) || position < 0 || position > this.events) return null;
+    const frame = await this.locator.find(position);
+    return frame !== null && frame.globalNumber === globalNumber ? frame.end : null;
   }
 
   /** Appends frames that were flushed together. Never throws: what the disk refuses stays in memory. */
   append(data: Buffer, events: readonly AppendedEvent[], isFinal: boolean): { from: number; error: Error | null } {
-    if (!this.isIndexComplete) throw new Error('index() a reopened history before appending');
     const from = this.headBytes;
     let error: Error | null = null;
     if (this.storageError === null) {
@@ -182,10 +164,7 @@ export class BuildHistory implements Feed {
     }
     this.mirror(data);
     this.headBytes += data.length;
-    for (const event of events) {
-      this.ends.push(from + event.end);
-      this.numbers.push(event.number);
-    }
+    this.events += events.length;
     if (isFinal) this.complete = true;
     return { from, error };
   }
@@ -202,6 +181,22 @@ export class BuildHistory implements Feed {
   }
 
   /**
+   * As read(), but a chunk that is not in memory is not loaded (nor cached): only the bytes
+   * asked for are read from disk. For the few small probes of a resume's binary search.
+   */
+  async peek(from: number, maxBytes: number): Promise<Buffer | null> {
+    if (!this.isKept(from) || this.isClosing) return null;
+    if (from === this.headBytes || from >= this.tailStart) return this.read(from, maxBytes);
+    const index = Math.floor(from / CHUNK_BYTES);
+    if (this.pinned.has(index) || this.cache.has(this.chunkKey(index))) return this.read(from, maxBytes);
+    try {
+      return await this.readFromDisk(from, Math.min(maxBytes, (index + 1) * CHUNK_BYTES - from));
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * Closes the file once no read is in flight (closing it under a read could hand that read
    * another file's bytes when the descriptor is reused). The history is not used afterwards.
    */
@@ -210,34 +205,35 @@ export class BuildHistory implements Feed {
     if (this.readsInFlight === 0) this.closeFile();
   }
 
-  private markIndexed(): void {
-    this.indexing = Promise.resolve(null);
-    this.isIndexComplete = true;
-  }
-
-  /** Finds the head (end of the last whole frame) from the file's tail, and loads the last chunk. */
+  /**
+   * Finds the head (the end of the last whole frame of ours) from the file's tail, and loads
+   * the last chunk. A torn last frame, or a last frame that is not ours, is left out (and cut
+   * off before the next append).
+   */
   private async openTail(size: number): Promise<string | null> {
-    const windowStart = Math.max(0, size - TAIL_WINDOW_BYTES);
-    const window = await this.readFromDisk(windowStart, size - windowStart);
+    this.diskBytes = this.headBytes = size;
+    await this.loadTail();
     let problem: string | null = null;
     let head = size;
-    if (size > 0 && !(window.length >= 2 && window.subarray(-2).equals(FRAME_END))) {
-      const lastEnd = window.lastIndexOf(FRAME_END);
-      if (lastEnd === -1 && windowStart > 0) return this.openByScanning(size);
-      head = lastEnd === -1 ? 0 : windowStart + lastEnd + 2;
+    const ending = size >= 2 ? await this.read(size - 2, 2) : EMPTY;
+    if (size > 0 && !ending?.equals(FRAME_END)) {
+      head = await this.locator.lastFrameEnd(size);
       problem = `${size - head} bytes of a torn last frame left out`;
     }
-    this.diskBytes = this.headBytes = head;
-    this.complete = lastWholeFrame(window.subarray(0, head - windowStart), windowStart === 0)?.event === 'end';
-    await this.loadTail();
+    let last = await this.locator.last(head);
+    while (last === null && head > 0) {
+      const before = await this.locator.lastFrameEnd(head - 1);
+      problem = `${size - before} bytes of a malformed last frame left out`;
+      head = before;
+      last = await this.locator.last(head);
+    }
+    if (head < size) {
+      this.cutAt(head);
+      await this.loadTail();
+    }
+    this.complete = last?.event === 'end';
+    this.events = last?.position ?? 0;
     return problem;
-  }
-
-  /** For a torn frame too large for the tail window: index the whole file, which finds its head. */
-  private async openByScanning(size: number): Promise<string | null> {
-    // No tail yet: the scan reads every chunk from disk, and index() loads the tail after it.
-    this.diskBytes = this.headBytes = this.tailStart = size;
-    return this.index();
   }
 
   /** Loads the last, incomplete chunk (up to the head) into memory, where appends continue it. */
@@ -247,50 +243,15 @@ export class BuildHistory implements Feed {
     this.tail = await this.readFromDisk(this.tailStart, this.tailLength);
   }
 
-  /** Reads the frames' ids from the start (only the ids: scanning a big log stays cheap). */
-  private async scan(): Promise<string | null> {
-    let carry = EMPTY;
-    let consumed = 0;
-    let position = 0;
-    while (position < this.headBytes) {
-      const chunk = await this.read(position, CHUNK_BYTES);
-      if (chunk === null || chunk.length === 0) break;
-      position += chunk.length;
-      const buffer = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
-      let start = 0;
-      for (let end = buffer.indexOf(FRAME_END, start); end !== -1; end = buffer.indexOf(FRAME_END, start)) {
-        const problem = this.indexFrame(buffer, start, consumed + end + 2);
-        if (problem) return this.cutAt(consumed + start, problem);
-        start = end + 2;
-      }
-      consumed += start;
-      carry = Buffer.from(buffer.subarray(start));
-    }
-    if (carry.length > 0) return this.cutAt(consumed, `${carry.length} bytes of a torn last frame left out`);
-    return null;
-  }
-
-  private indexFrame(buffer: Buffer, start: number, end: number): string | null {
-    const lineEnd = buffer.indexOf(0x0a, start);
-    const isOurs = buffer.compare(ID_PREFIX, 0, ID_PREFIX.length, start, start + ID_PREFIX.length) === 0;
-    const id = isOurs ? parseEventId(buffer.toString('latin1', start + ID_PREFIX.length, lineEnd)) : null;
-    if (!id || id.build !== this.ends.length + 1) return `event ${this.ends.length + 1} is malformed or out of order`;
-    this.ends.push(end);
-    this.numbers.push(id.global);
-    return null;
-  }
-
   /**
    * Ends the history at a byte offset: what follows is cut off before the next append, so no
-   * cached chunk past it may be served again (index() then reloads the tail).
+   * cached chunk past it may be served again (the caller then reloads the tail).
    */
-  private cutAt(offset: number, problem: string): string {
-    if (offset >= this.headBytes) return problem;
+  private cutAt(offset: number): void {
     for (let index = Math.floor(offset / CHUNK_BYTES); index * CHUNK_BYTES < this.headBytes; index += 1) {
       this.cache.delete(this.chunkKey(index));
     }
     this.diskBytes = this.headBytes = offset;
-    return problem;
   }
 
   /** Copies appended bytes into the last chunk; a full chunk goes to the cache (or stays pinned). */

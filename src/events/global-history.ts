@@ -1,20 +1,40 @@
 import type { Feed } from './feed.js';
 import { GLOBAL_FEED } from './feed.js';
 
-interface Chunk {
+/** Reads bytes of a build's history (up to a chunk's end), or null when they can no longer be read. */
+export type BuildHistoryReader = (buildId: string, from: number, maxBytes: number) => Promise<Buffer | null>;
+
+/** One event appended to the global stream, and where its frame lies in its build's history. */
+export interface GlobalEvent {
+  readonly number: number;
+  /** The frame's length in bytes. */
+  readonly size: number;
+  readonly buildId: string;
+  /** Offset of the frame in the build's history. */
+  readonly buildFrom: number;
+}
+
+/** A run of global-stream bytes that lie back to back in one build's history. */
+interface Segment {
+  /** Offset on the global stream. */
   readonly start: number;
-  readonly data: Buffer;
+  length: number;
+  readonly buildId: string;
+  readonly buildFrom: number;
 }
 
 /**
- * The recent events of the global stream, kept as the frames already sent (so a resume is a
- * slice write of bytes that exist anyway) with an index from each event's global number to
- * its end offset. Bounded by event count; the oldest events are dropped first.
+ * The recent events of the global stream, for resuming. A global frame is byte for byte the
+ * frame its build's history holds (same id, encoded once), so the global history keeps no
+ * bytes of its own: it maps its offsets to runs of build histories (segments) and reads them
+ * there. What it holds is a few numbers per event, so the 10,000 events it keeps cost well
+ * under a megabyte however large each is (a copy of 10,000 events of 64 KiB was 640 MB:
+ * issue 8). Bounded by event count; the oldest events are dropped first.
  */
 export class GlobalHistory implements Feed {
   readonly key = GLOBAL_FEED;
-  private readonly chunks: Chunk[] = [];
-  private chunkHead = 0;
+  private readonly segments: Segment[] = [];
+  private segmentHead = 0;
   // Parallel ring arrays: global number and end offset of each kept event.
   private readonly numbers: Float64Array;
   private readonly ends: Float64Array;
@@ -27,7 +47,10 @@ export class GlobalHistory implements Feed {
   private droppedThrough = 0;
   private lastNumber = 0;
 
-  constructor(private readonly capacity: number) {
+  constructor(
+    private readonly capacity: number,
+    private readonly readBuild: BuildHistoryReader,
+  ) {
     if (capacity < 1) throw new Error('GlobalHistory needs room for at least one event');
     this.numbers = new Float64Array(capacity);
     this.ends = new Float64Array(capacity);
@@ -51,27 +74,28 @@ export class GlobalHistory implements Feed {
     return this.startOffset;
   }
 
+  /** Runs of build histories the kept events map to (for tests of its bounds). */
+  get segmentCount(): number {
+    return this.segments.length - this.segmentHead;
+  }
+
   isKept(from: number): boolean {
     return from >= this.start && from <= this.headOffset;
   }
 
-  /**
-   * Appends the frames of one flush: `data` holds them back to back, `events` gives each
-   * one's global number and end offset relative to the start of `data`.
-   */
-  append(data: Buffer, events: ReadonlyArray<{ readonly number: number; readonly end: number }>): number {
+  /** Appends the events of one flush, in stream order; returns the offset where they start. */
+  append(events: readonly GlobalEvent[]): number {
     const from = this.headOffset;
-    if (data.length === 0) return from;
-    this.chunks.push({ start: from, data });
-    for (const { number, end } of events) {
+    for (const event of events) {
+      this.extendSegments(event);
       if (this.count === this.capacity) this.dropOldest();
+      this.headOffset += event.size;
       const slot = (this.first + this.count) % this.capacity;
-      this.numbers[slot] = number;
-      this.ends[slot] = from + end;
+      this.numbers[slot] = event.number;
+      this.ends[slot] = this.headOffset;
       this.count += 1;
-      this.lastNumber = number;
+      this.lastNumber = event.number;
     }
-    this.headOffset = from + data.length;
     return from;
   }
 
@@ -95,25 +119,63 @@ export class GlobalHistory implements Feed {
     return found === -1 ? this.start : this.endAt(found);
   }
 
+  /**
+   * Up to maxBytes from `from`, read from the build histories (one buffer: a slice when it
+   * comes from one run, else a copy of at most maxBytes). Null when `from` is no longer kept,
+   * or when a build's history cannot be read any more (deleted, or a disk error): the history
+   * then forgets every event up to the end of that run, so a reader that resumes there gets
+   * a `reset` instead of failing again.
+   */
   async read(from: number, maxBytes: number): Promise<Buffer | null> {
-    return this.readNow(from, maxBytes);
-  }
-
-  /** The synchronous core of read(): a view of kept bytes, never a copy of more than one chunk boundary. */
-  readNow(from: number, maxBytes: number): Buffer | null {
     if (!this.isKept(from)) return null;
     if (from === this.headOffset) return Buffer.alloc(0);
-    const index = this.chunkIndexAt(from);
     const parts: Buffer[] = [];
     let taken = 0;
-    for (let i = index; i < this.chunks.length && taken < maxBytes; i += 1) {
-      const chunk = this.chunks[i]!;
-      const offset = Math.max(0, from - chunk.start);
-      const part = chunk.data.subarray(offset, offset + (maxBytes - taken));
+    let at = from;
+    while (taken < maxBytes && at < this.headOffset) {
+      // While a build was read the oldest events may have gone: stop at what is still kept.
+      if (!this.isKept(at)) break;
+      const segment = this.segments[this.segmentIndexAt(at)]!;
+      const offset = at - segment.start;
+      const part = await this.readBuild(segment.buildId, segment.buildFrom + offset, Math.min(segment.length - offset, maxBytes - taken));
+      if (part === null || part.length === 0) {
+        this.forgetThrough(segment.start + segment.length);
+        return null;
+      }
       parts.push(part);
       taken += part.length;
+      at += part.length;
     }
+    if (parts.length === 0) return null;
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, taken);
+  }
+
+  /**
+   * Forgets a build whose history was deleted: every kept event up to its last one goes, so
+   * that no reader reads into it (one that resumes before it gets a `reset`).
+   */
+  forgetBuild(buildId: string): void {
+    for (let i = this.segments.length - 1; i >= this.segmentHead; i -= 1) {
+      const segment = this.segments[i]!;
+      if (segment.buildId !== buildId) continue;
+      this.forgetThrough(segment.start + segment.length);
+      return;
+    }
+  }
+
+  /** Continues the newest segment when the event follows it in the same build, else starts one. */
+  private extendSegments(event: GlobalEvent): void {
+    const last = this.segmentHead < this.segments.length ? this.segments[this.segments.length - 1]! : null;
+    if (last && last.buildId === event.buildId && last.buildFrom + last.length === event.buildFrom && last.start + last.length === this.headOffset) {
+      last.length += event.size;
+      return;
+    }
+    this.segments.push({ start: this.headOffset, length: event.size, buildId: event.buildId, buildFrom: event.buildFrom });
+  }
+
+  /** Drops kept events until the history starts at or after `offset`. */
+  private forgetThrough(offset: number): void {
+    while (this.count > 0 && this.startOffset < offset) this.dropOldest();
   }
 
   private dropOldest(): void {
@@ -122,25 +184,25 @@ export class GlobalHistory implements Feed {
     this.first = (this.first + 1) % this.capacity;
     this.count -= 1;
     const start = this.startOffset;
-    // Chunks wholly before the oldest kept event are no longer needed.
-    while (this.chunkHead < this.chunks.length) {
-      const chunk = this.chunks[this.chunkHead]!;
-      if (chunk.start + chunk.data.length > start) break;
-      this.chunks[this.chunkHead] = undefined as unknown as Chunk;
-      this.chunkHead += 1;
+    // Segments wholly before the oldest kept event are no longer needed.
+    while (this.segmentHead < this.segments.length) {
+      const segment = this.segments[this.segmentHead]!;
+      if (segment.start + segment.length > start) break;
+      this.segments[this.segmentHead] = undefined as unknown as Segment;
+      this.segmentHead += 1;
     }
-    if (this.chunkHead > 1024 && this.chunkHead * 2 > this.chunks.length) {
-      this.chunks.splice(0, this.chunkHead);
-      this.chunkHead = 0;
+    if (this.segmentHead > 1024 && this.segmentHead * 2 > this.segments.length) {
+      this.segments.splice(0, this.segmentHead);
+      this.segmentHead = 0;
     }
   }
 
-  private chunkIndexAt(offset: number): number {
-    let lo = this.chunkHead;
-    let hi = this.chunks.length - 1;
+  private segmentIndexAt(offset: number): number {
+    let lo = this.segmentHead;
+    let hi = this.segments.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.chunks[mid]!.start <= offset) lo = mid;
+      if (this.segments[mid]!.start <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo;

@@ -24,6 +24,11 @@ export class HistoryChunkCache {
     return chunk;
   }
 
+  /** Whether a chunk is held, without counting as a use. */
+  has(key: string): boolean {
+    return this.chunks.has(key);
+  }
+
   delete(key: string): void {
     const chunk = this.chunks.get(key);
     if (!chunk) return;

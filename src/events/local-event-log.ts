@@ -13,6 +13,13 @@ export const GLOBAL_HISTORY_EVENTS = 10000;
 /** Memory for chunks of build histories shared by their readers (see HistoryChunkCache). */
 export const HISTORY_CACHE_BYTES = 64 << 20;
 
+/**
+ * Histories of finished builds kept open after their last reader left: the global history
+ * reads its older events from them, and a catching-up reader of events that alternate
+ * between builds would otherwise open and close a file for every event.
+ */
+const IDLE_HISTORIES_KEPT = 8;
+
 export interface LocalEventLogOptions {
   /** The file that holds a build's history. */
   historyFile(buildId: string): string;
@@ -50,6 +57,8 @@ export class LocalEventLog implements EventLog {
   private readonly global: GlobalHistory;
   private readonly builds = new Map<string, BuildFeedState>();
   private readonly opening = new Map<string, Promise<BuildFeedState>>();
+  /** Open histories that nobody reads, oldest first (see IDLE_HISTORIES_KEPT). */
+  private readonly idle = new Set<string>();
   private readonly appendListeners = new Set<(appends: readonly FeedAppend[]) => void>();
   private readonly storageListeners = new Set<(buildId: string, error: Error) => void>();
   private readonly fileSystem: HistoryFileSystem;
@@ -61,7 +70,7 @@ export class LocalEventLog implements EventLog {
 
   constructor(private readonly options: LocalEventLogOptions) {
     this.boot = options.boot ?? newBootTag();
-    this.global = new GlobalHistory(options.globalHistoryEvents ?? GLOBAL_HISTORY_EVENTS);
+    this.global = new GlobalHistory(options.globalHistoryEvents ?? GLOBAL_HISTORY_EVENTS, (buildId, from, maxBytes) => this.readBuild(buildId, from, maxBytes));
     this.fileSystem = options.fileSystem ?? nodeHistoryFileSystem;
     this.cache = new HistoryChunkCache(options.historyCacheBytes ?? HISTORY_CACHE_BYTES);
   }
@@ -74,10 +83,8 @@ export class LocalEventLog implements EventLog {
 
   async reopenBuild(buildId: string): Promise<string | null> {
     const { state, problem } = await this.load(buildId, true);
-    // A reader may have opened it first, without the index that appending needs.
-    const indexProblem = await state.history.index();
     state.assigned = Math.max(state.assigned, state.history.eventCount);
-    return problem ?? indexProblem;
+    return problem;
   }
 
   async lastEvent(buildId: string): Promise<{ event: string; data: string } | null> {
@@ -109,11 +116,18 @@ export class LocalEventLog implements EventLog {
 
     const appends: FeedAppend[] = [];
     const byBuild = groupByBuild(batch);
+    /** Where each event's frame lies in its build's history: the global history points there. */
+    const buildOffsets = new Map<PendingEvent, number>();
     for (const [buildId, events] of byBuild) {
       const state = this.builds.get(buildId)!;
       const data = concatFrames(events);
       const isFinal = events.some((e) => e.isFinal);
       const { from, error } = state.history.append(data, endOffsets(events), isFinal);
+      let offset = from;
+      for (const event of events) {
+        buildOffsets.set(event, offset);
+        offset += event.size;
+      }
       appends.push({ feed: buildId, from, data, isFinal });
       if (error) for (const listener of this.storageListeners) listener(buildId, error);
       if (isFinal) this.closeIfIdle(buildId);
@@ -122,7 +136,9 @@ export class LocalEventLog implements EventLog {
     if (globals.length > 0) {
       // Usually one build and no `end` in a tick: the global bytes are the build's bytes.
       const data = globals.length === batch.length && byBuild.size === 1 ? appends[0]!.data : concatFrames(globals);
-      const from = this.global.append(data, endOffsets(globals));
+      const from = this.global.append(
+        globals.map((e) => ({ number: e.number, size: e.size, buildId: e.buildId, buildFrom: buildOffsets.get(e)! })),
+      );
       appends.push({ feed: GLOBAL_FEED, from, data, isFinal: false });
     }
     for (const listener of this.appendListeners) listener(appends);
@@ -173,10 +189,32 @@ export class LocalEventLog implements EventLog {
     return { feed: history, from, preamble: null, release };
   }
 
+  /**
+   * Bytes of a build's history for the global history, which keeps none of its own. The
+   * history is held open for the read; a finished one is opened from its file if need be.
+   */
+  private async readBuild(buildId: string, from: number, maxBytes: number): Promise<Buffer | null> {
+    let state: BuildFeedState;
+    try {
+      state = this.builds.get(buildId) ?? (await this.load(buildId, false)).state;
+    } catch {
+      return null;
+    }
+    const { history } = state;
+    history.readers += 1;
+    try {
+      return await history.read(from, maxBytes);
+    } finally {
+      history.readers -= 1;
+      this.closeIfIdle(buildId);
+    }
+  }
+
   close(): void {
     this.flush();
     for (const { history } of this.builds.values()) history.close();
     this.builds.clear();
+    this.idle.clear();
   }
 
   /**
@@ -192,8 +230,7 @@ export class LocalEventLog implements EventLog {
     if (!loading) {
       loading = BuildHistory.open(buildId, this.options.historyFile(buildId), this.fileSystem, this.cache).then(async (result) => {
         problem = result.problem;
-        if (forAppend) problem = (await result.history.index()) ?? problem;
-        else result.history.seal();
+        if (!forAppend) result.history.seal();
         const state = { history: result.history, assigned: result.history.eventCount };
         this.builds.set(buildId, state);
         return state;
@@ -204,20 +241,39 @@ export class LocalEventLog implements EventLog {
     return { state: await loading, problem };
   }
 
+  /** Keeps a finished history that nobody reads among the few idle ones, closing the oldest beyond them. */
   private closeIfIdle(buildId: string): void {
-    const state = this.builds.get(buildId);
-    if (!state || state.history.readers > 0 || !state.history.isComplete()) return;
-    if (state.history.failure) return; // part of it lives only in memory: closing would lose it
-    if (state.assigned > state.history.eventCount) return; // events still queued for it
-    state.history.close();
-    this.builds.delete(buildId);
+    if (!this.isIdle(buildId)) return;
+    this.idle.delete(buildId);
+    this.idle.add(buildId);
+    for (const oldest of this.idle) {
+      if (this.idle.size <= IDLE_HISTORIES_KEPT) break;
+      this.idle.delete(oldest);
+      if (this.isIdle(oldest)) this.closeHistory(oldest);
+    }
   }
 
-  deleteBuild(buildId: string): void {
+  private isIdle(buildId: string): boolean {
     const state = this.builds.get(buildId);
-    if (!state) return;
-    state.history.close();
+    if (!state || state.history.readers > 0 || !state.history.isComplete()) return false;
+    if (state.history.failure) return false; // part of it lives only in memory: closing would lose it
+    return state.assigned <= state.history.eventCount; // else events are still queued for it
+  }
+
+  /**
+   * Forgets a build that retention deleted: its history is closed if open (its readers get no
+   * more and reconnect to a 404), and the global history forgets its events (a global reader
+   * that resumes before them gets a reset).
+   */
+  deleteBuild(buildId: string): void {
+    this.closeHistory(buildId);
+    this.global.forgetBuild(buildId);
+  }
+
+  private closeHistory(buildId: string): void {
+    this.builds.get(buildId)?.history.close();
     this.builds.delete(buildId);
+    this.idle.delete(buildId);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BuildService } from '../builds/build-service.js';
 import type { Config } from '../config.js';
-import { HttpError, InvalidRequestError, MethodNotAllowedError, PoolFullError, UnauthorizedError } from '../errors.js';
+import { HttpError, InvalidRequestError, MethodNotAllowedError, PoolFullError, TooManyStreamsError, UnauthorizedError } from '../errors.js';
 import type { EventLog, StreamStart } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import type { ClientPool } from '../sse/client-pool.js';
@@ -20,7 +20,7 @@ export interface StreamEndpointDeps {
   readonly service: BuildService;
   readonly eventLog: EventLog;
   readonly pool: ClientPool;
-  readonly config: Pick<Config, 'maxClients' | 'retryMs' | 'authToken' | 'corsOrigins' | 'publicUrl' | 'allowedHosts' | 'trustProxy'>;
+  readonly config: Pick<Config, 'maxClients' | 'retryMs' | 'authToken' | 'corsOrigins' | 'publicUrl' | 'allowedHosts' | 'trustProxy' | 'maxClientsPerAddress'>;
   readonly limits: ConnectionLimits;
   readonly logger: Logger;
 }
@@ -64,7 +64,7 @@ export function createStreamEndpoint(deps: StreamEndpointDeps): StreamEndpoint {
       if (isTokenValid && !isTokenValid(offeredToken(req.headers.authorization, req.url ?? ''))) throw new UnauthorizedError();
       const wrongOrigin = policy.checkOrigin(req.headers.origin, address);
       if (wrongOrigin) throw wrongOrigin;
-      void openStream(req, res, url, deps).catch((error: unknown) => sendError(res, error, deps.logger));
+      void openStream(req, res, url, deps, address.clientAddress).catch((error: unknown) => sendError(res, error, deps.logger));
     } catch (error) {
       sendError(res, error, deps.logger);
     }
@@ -72,7 +72,7 @@ export function createStreamEndpoint(deps: StreamEndpointDeps): StreamEndpoint {
   };
 }
 
-async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, deps: StreamEndpointDeps): Promise<void> {
+async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, deps: StreamEndpointDeps, clientAddress: string): Promise<void> {
   const buildId = single(url, 'build', true);
   // The header wins over the query parameter, as the contract says.
   const lastEventId = header(req, 'last-event-id') || single(url, 'lastEventId', true) || null;
@@ -82,24 +82,27 @@ async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, d
     res.writeHead(200, SSE_HEADERS).end();
     return;
   }
-  if (!deps.pool.reserve()) throw new PoolFullError(deps.config.maxClients);
+  const reservation = deps.pool.reserve(clientAddress);
+  if (reservation === 'address_full') throw new TooManyStreamsError(deps.config.maxClientsPerAddress);
+  if (reservation === 'pool_full') throw new PoolFullError(deps.config.maxClients);
   let start: StreamStart;
   try {
     const opened = buildId === undefined ? deps.eventLog.openGlobalStream(lastEventId) : await deps.eventLog.openBuildStream(buildId, lastEventId);
     if ('isFinished' in opened) {
       // The client saw this build's `end`: 204 tells EventSource to stop reconnecting.
-      deps.pool.unreserve();
+      deps.pool.unreserve(clientAddress);
       res.writeHead(204).end();
       return;
     }
     start = opened;
   } catch (error) {
-    deps.pool.unreserve();
+    deps.pool.unreserve(clientAddress);
     throw error;
   }
-  if (req.destroyed) {
+  // The client may have gone while the history was opened (its socket is then detached).
+  if (req.destroyed || res.destroyed || res.socket === null) {
     start.release();
-    deps.pool.unreserve();
+    deps.pool.unreserve(clientAddress);
     return;
   }
   const socket = req.socket;
@@ -112,7 +115,7 @@ async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, d
   res.writeHead(200, { ...SSE_HEADERS, Connection: 'close' });
   res.flushHeaders();
   const connection = new SseConnection(res, start, deps.limits);
-  deps.pool.add(connection);
+  deps.pool.add(connection, clientAddress);
   connection.open(deps.config.retryMs);
 }
 

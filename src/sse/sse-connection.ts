@@ -10,7 +10,7 @@ export interface ConnectionLimits {
   readonly maxUnsentBytes: number;
   /** Size of each read from history while catching up. */
   readonly readChunkBytes: number;
-  /** A client more than maxUnsentBytes behind that has not read anything for this long is dropped. */
+  /** A client more than maxUnsentBytes behind that has not taken a byte for this long is dropped. */
   readonly stallMs: number;
 }
 
@@ -20,6 +20,10 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   readChunkBytes: 1 << 20,
   stallMs: 5000,
 };
+
+const LF = 0x0a;
+/** Largest single socket write (zero-copy slices of a larger buffer). */
+const WRITE_PIECE_BYTES = 64 << 10;
 
 /** How long an ended stream may take to deliver its last bytes before its socket is destroyed. */
 const END_GRACE_MS = 10000;
@@ -45,8 +49,17 @@ export class SseConnection {
   private readonly socket: Socket;
   private readonly onSocketDrain = () => this.onDrain();
   private stallTimer: NodeJS.Timeout | null = null;
+  /** Bytes the socket had handed to the kernel when the stall timer was last armed. */
+  private flushedAtStallCheck = 0;
   private isDrainPending = false;
   private closeListeners: Array<(reason: CloseReason) => void> = [];
+  /**
+   * Whether the last byte written ended a frame. History is read in slices that may end inside
+   * a frame (a chunk boundary, the unsent-bytes room), and between two slices the socket may be
+   * empty while the next one is read from disk: only this tells a heartbeat that it may go now.
+   */
+  private isAtFrameBoundary = true;
+  private lastByteWritten = -1;
   bytesWritten = 0;
 
   constructor(
@@ -85,9 +98,13 @@ export class SseConnection {
     if (append.isFinal) this.finish();
   }
 
-  /** Writes a heartbeat comment, unless data is already waiting to go out. */
+  /**
+   * Writes a heartbeat comment, unless data is already waiting to go out (the stream is not
+   * idle) or the last write ended inside a frame: nothing may ever go between the bytes of one
+   * frame (the contract's Heartbeat rule; issue 8).
+   */
   ping(comment: Buffer): void {
-    if (this.state === 'closed' || this.socket.writableLength > 0) return;
+    if (this.state === 'closed' || !this.isAtFrameBoundary || this.socket.writableLength > 0) return;
     this.write(comment);
   }
 
@@ -154,7 +171,7 @@ export class SseConnection {
     // Listened for only while waiting: a listener for the stream's whole life would be called
     // on every drain of a busy socket.
     this.socket.once('drain', this.onSocketDrain);
-    this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
+    this.armStallTimer();
   }
 
   private onDrain(): void {
@@ -165,11 +182,27 @@ export class SseConnection {
     void this.catchUp();
   }
 
+  private armStallTimer(): void {
+    this.flushedAtStallCheck = this.flushedBytes();
+    this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
+  }
+
+  /**
+   * No drain for stallMs. A reader that still takes bytes, however slowly, is reading: a full
+   * drain of the unsent bytes may take longer than stallMs at its pace, and the contract never
+   * drops a reader that keeps reading. One that took nothing and is far behind is dropped.
+   */
   private onStall(): void {
     this.stallTimer = null;
+    const hasProgressed = this.flushedBytes() > this.flushedAtStallCheck;
     const behind = this.start.feed.head() - this.cursor + this.socket.writableLength;
-    if (behind > this.limits.maxUnsentBytes) this.destroy('slow');
-    else this.stallTimer = setTimeout(() => this.onStall(), this.limits.stallMs);
+    if (!hasProgressed && behind > this.limits.maxUnsentBytes) this.destroy('slow');
+    else this.armStallTimer();
+  }
+
+  /** Bytes written that have left this process's buffer for the kernel (and so, in the end, the client). */
+  private flushedBytes(): number {
+    return this.bytesWritten - this.socket.writableLength;
   }
 
   private finish(): void {
@@ -178,9 +211,23 @@ export class SseConnection {
 
   /** Writes bytes; false once the unsent bytes reach a quarter of the limit (time to wait for a drain). */
   private write(data: Buffer): boolean {
-    this.socket.write(data);
+    if (data.length === 0) return this.socket.writableLength < this.limits.maxUnsentBytes / 4;
+    // In pieces: a socket counts a write as sent only once all of it is, and a slow reader's
+    // progress (see onStall) must show before a whole megabyte has gone.
+    for (let offset = 0; offset < data.length; offset += WRITE_PIECE_BYTES) {
+      this.socket.write(offset === 0 && data.length <= WRITE_PIECE_BYTES ? data : data.subarray(offset, offset + WRITE_PIECE_BYTES));
+    }
     this.bytesWritten += data.length;
+    this.trackFrameBoundary(data);
     return this.socket.writableLength < this.limits.maxUnsentBytes / 4;
+  }
+
+  /** A frame holds no blank line but its last, so bytes that end with `\n\n` end a frame. */
+  private trackFrameBoundary(data: Buffer): void {
+    const last = data[data.length - 1]!;
+    const beforeLast = data.length >= 2 ? data[data.length - 2]! : this.lastByteWritten;
+    this.isAtFrameBoundary = last === LF && beforeLast === LF;
+    this.lastByteWritten = last;
   }
 
   private close(reason: CloseReason): void {

@@ -12,12 +12,17 @@ async function openStreams(server: TestServer): Promise<number> {
  * A client whose host vanishes without a word (no FIN, no RST: a pulled cable, a reboot)
  * and, like a rebooted host, answers the next segment it gets for that connection with RST.
  */
-function vanishingClient(port: number): { connected: Promise<void>; vanish(): void } {
+function vanishingClient(port: number): { connected: Promise<void>; vanish(): void; written: Promise<void> } {
   const socket = net.connect(port, '127.0.0.1');
   let isGone = false;
+  let onWritten: () => void = () => {};
+  /** Resolves when the server writes to the vanished client (and gets the RST). */
+  const written = new Promise<void>((resolve) => (onWritten = resolve));
   socket.on('error', () => {});
   socket.on('data', () => {
-    if (isGone) socket.resetAndDestroy();
+    if (!isGone) return;
+    socket.resetAndDestroy();
+    onWritten();
   });
   const connected = new Promise<void>((resolve) => {
     socket.once('connect', () => {
@@ -25,7 +30,7 @@ function vanishingClient(port: number): { connected: Promise<void>; vanish(): vo
       socket.once('data', () => resolve());
     });
   });
-  return { connected, vanish: () => (isGone = true) };
+  return { connected, vanish: () => (isGone = true), written };
 }
 
 describe('a half-open connection', () => {
@@ -45,9 +50,9 @@ describe('a half-open connection', () => {
     expect(await openStreams(server)).toBe(1);
 
     client.vanish();
-    await sleep(100);
     expect(await openStreams(server)).toBe(1); // nothing tells the server yet...
     // ...until a heartbeat is written: the peer answers RST and the slot frees.
-    await waitFor(async () => (await openStreams(server)) === 0, 'the slot to be released after a heartbeat', 5000);
+    await waitFor(() => Promise.race([client.written.then(() => true), sleep(50).then(() => false)]), 'a heartbeat to reach the vanished client', 5000);
+    await waitFor(async () => (await openStreams(server)) === 0, 'the slot to be released after the heartbeat', 5000);
   });
 });

@@ -75,6 +75,118 @@ describe('the SSE connection pool', () => {
   });
 });
 
+describe('the per-address cap', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // MAX_CLIENTS_PER_ADDRESS left at its default (25); the client address comes from the proxy.
+    server = await startTestServer({ TRUST_PROXY: 'true' });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const from = (address: string) => new SseReader(`${server.url}/api/log/push`, { 'X-Forwarded-For': `203.0.113.9, ${address}` });
+
+  it('refuses the 26th stream of one address with 429, Retry-After: 5 and too_many_streams; other addresses still connect; a slot frees when its client goes', async () => {
+    const open = Array.from({ length: 25 }, () => from('198.51.100.1'));
+    await Promise.all(open.map((r) => r.connected));
+    expect(open.every((r) => r.status === 200)).toBe(true);
+
+    const refused = from('198.51.100.1');
+    await refused.closed;
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(JSON.parse(refused.body)).toEqual({ error: { code: 'too_many_streams', message: expect.any(String) } });
+
+    const other = from('198.51.100.2');
+    await other.connected;
+    expect(other.status).toBe(200);
+
+    open[0]!.close();
+    await waitFor(async () => (await metric(server, 'buildlog_sse_clients')) === 25, 'the slot to free');
+    const again = from('198.51.100.1');
+    await again.connected;
+    expect(again.status).toBe(200);
+    for (const reader of [...open, other, again]) reader.close();
+    await waitFor(async () => (await metric(server, 'buildlog_sse_clients')) === 0, 'every slot to free');
+  });
+});
+
+describe('the per-address cap and the pool cap together', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ TRUST_PROXY: 'true', MAX_CLIENTS: '2', MAX_CLIENTS_PER_ADDRESS: '2' });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('checks the address\'s own cap before the pool\'s: 429 for the address that holds its share, 503 for another', async () => {
+    const headers = (address: string) => ({ 'X-Forwarded-For': address });
+    const open = [new SseReader(`${server.url}/api/log/push`, headers('198.51.100.1')), new SseReader(`${server.url}/api/log/push`, headers('198.51.100.1'))];
+    await Promise.all(open.map((r) => r.connected));
+    const sameAddress = new SseReader(`${server.url}/api/log/push`, headers('198.51.100.1'));
+    const otherAddress = new SseReader(`${server.url}/api/log/push`, headers('198.51.100.2'));
+    await Promise.all([sameAddress.closed, otherAddress.closed]);
+    expect([sameAddress.status, otherAddress.status]).toEqual([429, 503]);
+    for (const reader of open) reader.close();
+  });
+});
+
+describe('the per-address cap without a trusted proxy', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ MAX_CLIENTS_PER_ADDRESS: '2' });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('counts the peer\'s own address, whatever X-Forwarded-For says', async () => {
+    const open = ['10.0.0.1', '10.0.0.2'].map((address) => new SseReader(`${server.url}/api/log/push`, { 'X-Forwarded-For': address }));
+    await Promise.all(open.map((r) => r.connected));
+    const third = new SseReader(`${server.url}/api/log/push`, { 'X-Forwarded-For': '10.0.0.3' });
+    await third.closed;
+    expect(third.status).toBe(429);
+    for (const reader of open) reader.close();
+  });
+});
+
+describe('an idle stream', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // Heartbeats far apart, so that the stream is idle for longer than the timeouts below.
+    server = await startTestServer({ HEARTBEAT_MS: '1500' });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('is not cut by the server\'s own timeouts', async () => {
+    const { httpServer } = server;
+    const saved = [httpServer.timeout, httpServer.requestTimeout, httpServer.headersTimeout, httpServer.keepAliveTimeout];
+    [httpServer.timeout, httpServer.requestTimeout, httpServer.headersTimeout, httpServer.keepAliveTimeout] = [300, 300, 300, 300];
+    try {
+      const reader = new SseReader(`${server.url}/api/log/push`);
+      await reader.connected;
+      // Nothing is written for 1.5 s after the retry: five times the timeouts.
+      await reader.waitFor((r) => r.comments.length >= 2, 'two heartbeats', 10000);
+      expect(reader.closedBy).toBeNull();
+      reader.close();
+    } finally {
+      [httpServer.timeout, httpServer.requestTimeout, httpServer.headersTimeout, httpServer.keepAliveTimeout] = saved as [number, number, number, number];
+    }
+  });
+});
+
 describe('connection lifetimes', () => {
   let projects: ProjectsRoot;
   let server: TestServer;
@@ -96,23 +208,6 @@ describe('connection lifetimes', () => {
     reader.close();
     expect(reader.retries).toEqual([1234]);
     expect(reader.comments[0]).toMatch(/^ping /);
-  });
-
-  it('is not cut by the server\'s own timeouts', async () => {
-    const { httpServer } = server;
-    const saved = [httpServer.timeout, httpServer.requestTimeout, httpServer.headersTimeout, httpServer.keepAliveTimeout];
-    [httpServer.timeout, httpServer.requestTimeout, httpServer.headersTimeout, httpServer.keepAliveTimeout] = [300, 300, 300, 300];
-    try {
-      const reader = new SseReader(`${server.url}/api/log/push`);
-      await reader.connected;
-      await sleep(1500);
-      const beats = reader.comments.length;
-      await reader.waitFor((r) => r.comments.length > beats, 'one more heartbeat', 2000);
-      expect(reader.closedBy).toBeNull();
-      reader.close();
-    } finally {
-      [httpServer.timeout, httpServer.requestTimeout, httpServer.headersTimeout, httpServer.keepAliveTimeout] = saved as [number, number, number, number];
-    }
   });
 
   it('releases every slot, timer, socket and listener after 10,000 connects and disconnects', async () => {

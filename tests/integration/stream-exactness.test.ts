@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { EventSource } from 'eventsource';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
@@ -164,4 +165,87 @@ describe('the output of a build over SSE', () => {
     expect(raw.text).toContain(tricky.STDERR_LINE);
     expect(raw.text).not.toContain('$ yarn build');
   });
+});
+
+/**
+ * Reads a stream to its end over node:http and checks every block between blank lines
+ * strictly (a heartbeat, the retry, or one whole event of our shape with one JSON object),
+ * without keeping the stream: counts what it saw and rebuilds the stdout lines' numbers.
+ */
+function strictReader(url: string): Promise<{ malformed: string[]; lines: number; outOfOrder: number; pings: number; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const result = { malformed: [] as string[], lines: 0, outOfOrder: 0, pings: 0, ended: false };
+    let carry = '';
+    http
+      .get(url, { agent: false }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const blocks = (carry + chunk).split('\n\n');
+          carry = blocks.pop()!;
+          for (const block of blocks) {
+            if (/^: ping \S+$/.test(block)) result.pings += 1;
+            else if (/^retry: \d+$/.test(block)) continue;
+            else {
+              const match = /^id: ([0-9A-Za-z_-]{1,64})\nevent: (log|build|end)\ndata: (\{.*\})$/.exec(block);
+              let data: { stream?: string; text?: string } | undefined;
+              try {
+                data = match ? JSON.parse(match[3]!) : undefined;
+              } catch {
+                data = undefined;
+              }
+              if (!data) {
+                if (result.malformed.length < 5) result.malformed.push(block.slice(0, 120));
+                continue;
+              }
+              if (match![2] === 'end') result.ended = true;
+              if (match![2] !== 'log' || data.stream !== 'stdout' || !data.text?.startsWith('line ')) continue;
+              if (Number(data.text.slice(5, 11)) === result.lines + 1) result.lines += 1;
+              else result.outOfOrder += 1;
+            }
+          }
+        });
+        res.on('end', () => {
+          if (carry !== '') result.malformed.push(`unterminated: ${carry.slice(0, 120)}`);
+          resolve(result);
+        });
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+describe('replaying a big finished build after a restart, with a heartbeat every 10 ms', () => {
+  const LINES = 20000; // ~20 MB of history: 20 chunks, most read from disk after the restart
+  let projects: ProjectsRoot;
+  let server: TestServer | undefined;
+
+  beforeAll(() => {
+    projects = makeProjectsRoot();
+    projects.configure('lines', { count: LINES, width: 1000, batch: 50 });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    projects?.remove();
+  });
+
+  it('never cuts a frame with a heartbeat, for ten readers replaying it at once', async () => {
+    const first = await startTestServer({ PROJECTS_ROOT: projects.root });
+    const build = await startBuild(first.url, 'lines');
+    await waitForEnd(first.url, build.id, 60000);
+    await first.stop();
+
+    server = await startTestServer({ PROJECTS_ROOT: projects.root, DATA_DIR: first.dataDir, HEARTBEAT_MS: '10' });
+    // An idle stream shows that the heartbeat beats all through the replays.
+    const idle = new SseReader(`${server.url}/api/log/push`);
+    await idle.connected;
+    const results = await Promise.all(Array.from({ length: 10 }, () => strictReader(`${server!.url}${build.streamUrl}`)));
+    const beats = idle.comments.length;
+    idle.close();
+    for (const result of results) {
+      expect(result.malformed).toEqual([]);
+      expect({ lines: result.lines, outOfOrder: result.outOfOrder, ended: result.ended }).toEqual({ lines: LINES, outOfOrder: 0, ended: true });
+    }
+    expect(beats).toBeGreaterThan(10);
+  }, 120000);
 });

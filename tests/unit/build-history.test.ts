@@ -72,16 +72,15 @@ describe('BuildHistory', () => {
     history.close();
   });
 
-  it('reopens a finished history from its tail, knows it is complete, and indexes it only when asked', async () => {
+  it('reopens a finished history from its tail: knows it is complete and how many events it holds', async () => {
     const file = path.join(dir, 'events.sse');
     const frames = writeHistory(file, 3);
     const { history, problem } = await BuildHistory.open('b1', file);
     expect(problem).toBeNull();
     expect(history.isComplete()).toBe(true);
     expect(history.head()).toBe(Buffer.byteLength(frames.join('')));
-    expect(history.eventCount).toBe(0); // not indexed: a plain replay does not need it
+    expect(history.eventCount).toBe(3); // the last frame's position, read from the tail
     expect(await history.offsetAfter(1, 1)).toBe(Buffer.byteLength(frames[0]!));
-    expect(history.eventCount).toBe(3);
     expect(await readAll(history)).toBe(frames.join(''));
     history.close();
   });
@@ -94,7 +93,7 @@ describe('BuildHistory', () => {
     expect(problem).toMatch(/torn/);
     expect(history.head()).toBe(Buffer.byteLength(whole));
     expect(history.isComplete()).toBe(false);
-    await history.index();
+    expect(history.eventCount).toBe(1);
     const next = frame('y', 5, 2);
     appendFrames(history, [{ text: next, number: 5 }]);
     expect(fs.readFileSync(file, 'utf8')).toBe(whole + next);
@@ -102,25 +101,54 @@ describe('BuildHistory', () => {
     history.close();
   });
 
-  it('refuses to append to a reopened history that was not indexed', async () => {
-    const file = path.join(dir, 'events.sse');
-    writeHistory(file, 2, undefined, false);
-    const { history } = await BuildHistory.open('b1', file);
-    expect(() => appendFrames(history, [{ text: frame('y', 9, 3), number: 9 }])).toThrow(/index/);
-    history.close();
-  });
-
-  it('stops at a malformed frame when indexing, and cuts it before appending', async () => {
+  it('leaves out a last frame that is not ours, and cuts it before appending', async () => {
     const file = path.join(dir, 'events.sse');
     const first = frame('x', 1, 1);
-    fs.writeFileSync(file, first + 'garbage\n\n' + frame('x', 3, 3));
-    const { history } = await BuildHistory.open('b1', file);
-    expect(await history.index()).toMatch(/malformed/);
+    fs.writeFileSync(file, first + 'garbage\n\n');
+    const { history, problem } = await BuildHistory.open('b1', file);
+    expect(problem).toMatch(/malformed/);
     expect(history.eventCount).toBe(1);
     expect(history.head()).toBe(Buffer.byteLength(first));
     const next = frame('y', 7, 2);
     appendFrames(history, [{ text: next, number: 7 }]);
     expect(fs.readFileSync(file, 'utf8')).toBe(first + next);
+    history.close();
+  });
+
+  it('leaves out a torn last frame larger than any tail window', async () => {
+    const file = path.join(dir, 'events.sse');
+    const frames = writeHistory(file, 3, undefined, false);
+    fs.appendFileSync(file, 'id: x-4-4\nevent: log\ndata: {"text":"' + 'q'.repeat(CHUNK_BYTES + 5000));
+    const { history, problem } = await BuildHistory.open('b1', file);
+    expect(problem).toMatch(/torn/);
+    expect(history.head()).toBe(Buffer.byteLength(frames.join('')));
+    expect(history.eventCount).toBe(3);
+    expect(await readAll(history)).toBe(frames.join(''));
+    history.close();
+  });
+
+  it('steps over a frame that is not ours in the middle when it looks for a resume', async () => {
+    const file = path.join(dir, 'events.sse');
+    const first = frame('x', 1, 1);
+    const third = frame('x', 3, 3);
+    fs.writeFileSync(file, first + 'garbage\n\n' + third);
+    const { history } = await BuildHistory.open('b1', file);
+    expect(history.eventCount).toBe(3);
+    expect(await history.offsetAfter(3, 3)).toBe(history.head());
+    expect(await history.offsetAfter(1, 1)).toBe(Buffer.byteLength(first));
+    expect(await history.offsetAfter(2, 2)).toBeNull(); // the garbage carried no id
+    history.close();
+  });
+
+  it('continues the numbering of a reopened history that did not end', async () => {
+    const file = path.join(dir, 'events.sse');
+    writeHistory(file, 5, undefined, false);
+    const { history } = await BuildHistory.open('b1', file);
+    expect(history.isComplete()).toBe(false);
+    expect(history.eventCount).toBe(5);
+    appendFrames(history, [{ text: frame('y', 9, 6), number: 9 }]);
+    expect(history.eventCount).toBe(6);
+    expect(await history.offsetAfter(6, 9)).toBe(history.head());
     history.close();
   });
 
@@ -148,6 +176,46 @@ describe('BuildHistory', () => {
     const chunks = Math.floor(history.head() / CHUNK_BYTES); // the last, partial one is in memory already
     expect(diskReads - afterOpen).toBe(chunks);
     expect(cache.sizeBytes).toBe(chunks * CHUNK_BYTES);
+    history.close();
+  });
+
+  it('finds every position of a history of many chunks, frames straddling their boundaries, and refuses made-up ids', async () => {
+    const file = path.join(dir, 'events.sse');
+    // Sizes that do not divide a chunk: frames start and end everywhere around the boundaries.
+    const text = (i: number) => `${i} `.padEnd(1000 + ((i * 7919) % 3000), 'v');
+    const frames = writeHistory(file, 3000, text);
+    const ends: number[] = [];
+    let end = 0;
+    for (const f of frames) ends.push((end += Buffer.byteLength(f)));
+    for (const cache of [new HistoryChunkCache(0), new HistoryChunkCache(64 << 20)]) {
+      const { history } = await BuildHistory.open('b1', file, nodeHistoryFileSystem, cache);
+      expect(history.eventCount).toBe(3000);
+      for (let position = 1; position <= 3000; position += 1) {
+        if (position % 7 !== 0 && position > 3 && position < 2997) continue; // every 7th, and both ends
+        expect(await history.offsetAfter(position, position)).toBe(ends[position - 1]);
+      }
+      expect(await history.offsetAfter(1500, 1501)).toBeNull(); // the global number does not match
+      expect(await history.offsetAfter(3001, 3001)).toBeNull(); // beyond the newest
+      expect(await history.offsetAfter(-3, 1)).toBeNull();
+      expect(await history.offsetAfter(1.5, 1)).toBeNull();
+      history.close();
+    }
+  });
+
+  it('finds where a resume starts by reading a few chunks, never the whole history, and indexes at most one entry per chunk', async () => {
+    const file = path.join(dir, 'events.sse');
+    const frames = writeHistory(file, 1100, (i) => `${i} `.padEnd(30000, 'u')); // 32 chunks
+    const chunks = Math.ceil(Buffer.byteLength(frames.join('')) / CHUNK_BYTES);
+    let diskReads = 0;
+    const counting: HistoryFileSystem = { ...nodeHistoryFileSystem, read: (...args) => ((diskReads += 1), nodeHistoryFileSystem.read(...args)) };
+    const { history } = await BuildHistory.open('b1', file, counting, new HistoryChunkCache(0));
+    for (const [position, globalNumber] of [[555, 555], [1000, 1000], [77, 78], [556, 1]]) {
+      diskReads = 0;
+      await history.offsetAfter(position!, globalNumber!);
+      // A binary search: about log2(chunks) probes and a chunk or two of scanning, even uncached.
+      expect(diskReads).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(chunks)) + 4);
+    }
+    expect(history.indexSize).toBeLessThanOrEqual(chunks);
     history.close();
   });
 
