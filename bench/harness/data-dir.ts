@@ -116,6 +116,8 @@ function writeBuild(store: BuildStore, eventLog: LocalEventLog, id: string, spec
   emitBuild();
   append('end', { build: snapshot(build) });
   eventLog.flush();
+  // What the server records once a build's `end` is on disk: start-up then skips its history.
+  record.isHistorySealed = true;
   const error = store.add(record);
   if (error) throw error;
   return { id, events: position, idAt };
