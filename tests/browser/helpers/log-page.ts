@@ -56,6 +56,17 @@ export function logScrollTop(page: Page): Promise<number> {
   return page.evaluate(() => (globalThis as PageWindow).document.querySelector('#log').scrollTop as number);
 }
 
+/**
+ * Whether the log's viewport shows its end, read in one task: lines keep arriving while a build
+ * runs, so "the newest line" fetched in one call may be off screen by the next.
+ */
+export function isLogAtEnd(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const log = (globalThis as PageWindow).document.querySelector('#log');
+    return log.scrollTop + log.clientHeight >= log.scrollHeight - 1;
+  });
+}
+
 /** Whether the row of line `number` is drawn entirely inside the log's viewport. */
 export function isLineInView(page: Page, number: number): Promise<boolean> {
   return page.evaluate((n) => {
