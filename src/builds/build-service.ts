@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AlreadyBuildingError, BuildNotFoundError, HttpError, NotRunningError, QueueFullError } from '../errors.js';
 import type { EventLog } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { buildEnvironment, type InheritedEnv } from './build-env.js';
+import { AlreadyBuildingError, BuildNotFoundError, NotRunningError, QueueFullError, ShuttingDownError } from './build-errors.js';
 import { BuildProcesses, KILL_GRACE_MS } from './build-processes.js';
 import { BuildQueue } from './build-queue.js';
 import {
@@ -83,12 +83,6 @@ interface ActiveBuild {
   timeout: NodeJS.Timeout | null;
   readonly finished: Promise<void>;
   markFinished(): void;
-}
-
-export class ShuttingDownError extends HttpError {
-  constructor() {
-    super(503, 'shutting_down', 'The server is shutting down; try again in a moment.', {}, { 'Retry-After': '5' });
-  }
 }
 
 /**

@@ -1,13 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { HttpError, InvalidBodyError, NotAProjectError, OutsideRootsError } from '../errors.js';
-
-/** The server could not look at the project for want of file descriptors: nothing is wrong with the request. */
-export class OutOfDescriptorsError extends HttpError {
-  constructor() {
-    super(503, 'out_of_file_descriptors', 'The server has no file descriptor free to check the project; try again in a moment.', {}, { 'Retry-After': '5' });
-  }
-}
+import { InvalidProjectPathError, NotAProjectError, OutOfDescriptorsError, OutsideRootsError } from './project-errors.js';
 
 /**
  * Resolves a requested project path to the real folder a build may run in: relative paths
@@ -16,7 +9,7 @@ export class OutOfDescriptorsError extends HttpError {
  * `build` script. The build then runs in exactly the folder that was checked.
  */
 export async function resolveProjectPath(requested: string, roots: readonly string[]): Promise<string> {
-  if (requested.includes('\0')) throw new InvalidBodyError('projectPath must not contain a NUL character.');
+  if (requested.includes('\0')) throw new InvalidProjectPathError(requested);
   const absolute = path.resolve(roots[0]!, requested);
   const real = await realpathOfLongestExisting(absolute);
   if (!roots.some((root) => isInside(real, root))) throw new OutsideRootsError(real);
@@ -49,17 +42,17 @@ async function requireBuildScript(folder: string): Promise<void> {
     stat = await fs.promises.stat(folder);
   } catch (error) {
     throwIfOutOfDescriptors(error);
-    throw new NotAProjectError(`${folder} does not exist.`);
+    throw new NotAProjectError(folder, 'missing');
   }
-  if (!stat.isDirectory()) throw new NotAProjectError(`${folder} is not a folder.`);
+  if (!stat.isDirectory()) throw new NotAProjectError(folder, 'not_a_folder');
   let script: string | null;
   try {
     script = await readBuildScript(folder);
   } catch (error) {
     throwIfOutOfDescriptors(error);
-    throw new NotAProjectError(`${folder} has no package.json.`);
+    throw new NotAProjectError(folder, 'no_package_json');
   }
-  if (script === null) throw new NotAProjectError(`${folder}/package.json has no "build" script.`);
+  if (script === null) throw new NotAProjectError(folder, 'no_build_script');
 }
 
 /** EMFILE or ENFILE say nothing about the project: the answer must not be `not_a_project`. */

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Middleware } from 'koa';
-import { UnauthorizedError } from '../errors.js';
+import { UnauthorizedError } from './http-errors.js';
 
 /** What a request offers as its token: `Authorization: Bearer <t>`, else the plain `?token=<t>`. */
 export function offeredToken(authorization: string | undefined, rawUrl: string): string | undefined {

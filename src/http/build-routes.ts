@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { BuildService } from '../builds/build-service.js';
+import { BuildNotFoundError } from '../builds/build-errors.js';
 import { isBuildId } from '../builds/build-record.js';
 import { renderLogEvent, type LogEventData, type LogRendering } from '../builds/log-text.js';
 import { resolveProjectPath } from '../builds/project-path.js';
-import { BuildNotFoundError, InvalidRequestError } from '../errors.js';
 import type { EventLog } from '../events/event-log.js';
 import { readFeedFrames } from '../events/read-feed-frames.js';
+import { InvalidRequestError } from './http-errors.js';
 import { readBuildRequest } from './read-build-request.js';
 
 const DEFAULT_LIST_LIMIT = 50;

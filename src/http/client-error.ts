@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HttpError, MethodNotAllowedError } from '../errors.js';
+import { HttpError, MethodNotAllowedError } from './http-errors.js';
 import type { Logger } from '../logger.js';
 import { errorBody } from './error-handler.js';
 import { SECURITY_HEADERS } from './security-headers.js';

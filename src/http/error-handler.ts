@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
-import { BodyTooLargeError, HttpError, MethodNotAllowedError, RouteNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { mapDomainError } from './error-map.js';
+import { BodyTooLargeError, HttpError, InternalServerError, MethodNotAllowedError, RouteNotFoundError } from './http-errors.js';
 import type { Redactor } from './redact-url.js';
 
 /** What a path that no route serves may take: the static files' methods. */
@@ -24,7 +25,7 @@ export function errorHandler(logger: Logger, redact: Redactor): Middleware {
       }
     } catch (error) {
       const httpError = toHttpError(error);
-      if (httpError.status >= 500 && !(error instanceof HttpError)) {
+      if (httpError instanceof InternalServerError) {
         logger.error({ err: error, method: ctx.method, path: redact(ctx.path) }, 'request failed');
       }
       ctx.status = httpError.status;
@@ -40,16 +41,20 @@ export function errorBody(error: HttpError): Record<string, unknown> {
 }
 
 /**
- * Errors of libraries as our named errors. The body parser's own are mapped where the body is
- * read (read-build-request.ts), so a 400 here is not taken for a bad body.
+ * Any thrown value as an HttpError: ours as they are, domain errors through the table of
+ * error-map.ts, errors of libraries as our named errors, anything else as a 500. The body
+ * parser's own are mapped where the body is read (read-build-request.ts), so a 400 here is
+ * not taken for a bad body.
  */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  const mapped = mapDomainError(error);
+  if (mapped) return mapped;
   const status = (error as { status?: unknown })?.status;
   const type = (error as { type?: unknown })?.type;
   if (status === 413 || type === 'entity.too.large') return new BodyTooLargeError(MAX_BODY_BYTES);
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new HttpError(status, 'bad_request', (error as Error).message || 'The request is not valid.');
   }
-  return new HttpError(500, 'internal_error', 'Something went wrong on the server; it has been logged.');
+  return new InternalServerError();
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../config.js';
-import { ForbiddenHostError, ForbiddenOriginError } from '../errors.js';
+import { ForbiddenHostError, ForbiddenOriginError } from './http-errors.js';
 import type { RequestAddress } from './request-address.js';
 
 /** The settings the two checks read (API.md, "Hosts and origins"). */

@@ -1,6 +1,6 @@
 import bodyParser from 'koa-bodyparser';
 import type { Context } from 'koa';
-import { BodyTooLargeError, InvalidBodyError, InvalidRequestError, UnsupportedMediaTypeError } from '../errors.js';
+import { BodyTooLargeError, InvalidBodyError, InvalidRequestError, UnsupportedMediaTypeError } from './http-errors.js';
 import { MAX_BODY_BYTES } from './error-handler.js';
 
 const parseBody = bodyParser({

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import serve from 'koa-static';
-import { BadPathError, PathTraversalError, RouteNotFoundError } from '../errors.js';
+import { BadPathError, PathTraversalError, RouteNotFoundError } from './http-errors.js';
 
 /**
  * The page's files from `root`, through koa-static, with its refusals as our errors: koa-send

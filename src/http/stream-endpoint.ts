@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BuildService } from '../builds/build-service.js';
 import type { Config } from '../config.js';
-import { HttpError, InvalidRequestError, MethodNotAllowedError, PoolFullError, TooManyStreamsError, UnauthorizedError } from '../errors.js';
 import type { EventLog, StreamStart } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import type { ClientPool } from '../sse/client-pool.js';
@@ -9,6 +8,7 @@ import { SseConnection, type ConnectionLimits } from '../sse/sse-connection.js';
 import { offeredToken, tokenChecker } from './auth.js';
 import { simpleCorsHeaders } from './cors.js';
 import { errorBody, toHttpError } from './error-handler.js';
+import { InternalServerError, InvalidRequestError, MethodNotAllowedError, PoolFullError, TooManyStreamsError, UnauthorizedError } from './http-errors.js';
 import { hostOriginPolicy } from './host-origin-policy.js';
 import { addressOfRequest } from './request-address.js';
 import { requestLogger, requestSeen } from './request-log.js';
@@ -121,7 +121,7 @@ async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, d
 
 function sendError(res: ServerResponse, error: unknown, logger: Logger): void {
   const httpError = toHttpError(error);
-  if (httpError.status >= 500 && !(error instanceof HttpError)) logger.error({ err: error }, 'stream request failed');
+  if (httpError instanceof InternalServerError) logger.error({ err: error }, 'stream request failed');
   if (res.headersSent) {
     res.destroy();
     return;

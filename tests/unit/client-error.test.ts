@@ -1,5 +1,5 @@
 import { clientErrorFor, rawErrorResponse } from '../../src/http/client-error.js';
-import { HttpError } from '../../src/errors.js';
+import { HttpError } from '../../src/http/http-errors.js';
 
 describe('clientErrorFor', () => {
   it.each([

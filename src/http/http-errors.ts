@@ -1,4 +1,5 @@
-import type { Build } from './builds/build-record.js';
+// Errors that exist only because of HTTP (auth, headers, bodies, routes, stream slots). Domain
+// errors carry no status: error-map.ts gives them theirs.
 
 /** An error that the error middleware turns into `{ error: { code, message } }` with its status. */
 export class HttpError extends Error {
@@ -64,44 +65,6 @@ export class InvalidRequestError extends HttpError {
   }
 }
 
-export class OutsideRootsError extends HttpError {
-  constructor(projectPath: string) {
-    super(403, 'outside_roots', `${projectPath} is not inside a PROJECTS_ROOT folder.`);
-  }
-}
-
-export class NotAProjectError extends HttpError {
-  constructor(message: string) {
-    super(400, 'not_a_project', message);
-  }
-}
-
-export class AlreadyBuildingError extends HttpError {
-  constructor(build: Build) {
-    super(409, 'already_building', `${build.projectPath} already has a ${build.status} build (${build.id}).`, { build });
-  }
-}
-
-export class NotRunningError extends HttpError {
-  constructor(build: Build) {
-    super(409, 'not_running', `Build ${build.id} is already over (${build.status}).`, { build });
-  }
-}
-
-export class QueueFullError extends HttpError {
-  constructor(limit: number) {
-    super(429, 'queue_full', `${limit} builds are already waiting; try again when one has started.`, {}, {
-      'Retry-After': '10',
-    });
-  }
-}
-
-export class BuildNotFoundError extends HttpError {
-  constructor(id: string) {
-    super(404, 'build_not_found', `There is no build with id ${JSON.stringify(id).slice(0, 80)}.`);
-  }
-}
-
 export class PoolFullError extends HttpError {
   constructor(limit: number) {
     super(503, 'too_many_clients', `All ${limit} stream slots are in use; retry in a few seconds.`, {}, {
@@ -142,5 +105,12 @@ export class BadPathError extends HttpError {
 export class PathTraversalError extends HttpError {
   constructor(path: string) {
     super(403, 'path_traversal', `The path ${JSON.stringify(path.slice(0, 200))} leads outside the page's files.`);
+  }
+}
+
+/** An error nothing knows: the answer says only that it was logged, never what it was. */
+export class InternalServerError extends HttpError {
+  constructor() {
+    super(500, 'internal_error', 'Something went wrong on the server; it has been logged.');
   }
 }
