@@ -4,7 +4,7 @@ import { RssSampler } from '../harness/rss-sampler.js';
 import { StreamReaders } from '../harness/stream-readers.js';
 import type { OutputFilter, StreamReport } from '../load/reader-protocol.js';
 import { READY_TIMEOUT_MS, SETTLE_MS, sleep, type CellContext } from './cell-context.js';
-import { MB, type RowResult } from './cell-metrics.js';
+import { selfMeasuredMetrics, type RowResult } from './cell-metrics.js';
 import type { BigBuildSpec, Scenario } from './scenario-spec.js';
 
 /** The server's RSS is read this often, from the first byte of output to the last reader done. */
@@ -56,27 +56,14 @@ export async function runBigBuild(context: CellContext, scenario: Scenario): Pro
       {
         row: scenario.rows[0]!,
         error: null,
-        metrics: {
+        metrics: selfMeasuredMetrics({
           clients: streams.length,
           lines: Math.round(events / streams.length),
-          offered: 0,
-          delivered: 0,
           wallMs,
-          eventsPerSec: null,
           bytesPerEvent: events > 0 ? bytes / events : null,
           cpuMs,
-          cpuUsPerEvent: null,
-          p50Ms: null,
-          p99Ms: null,
-          p999Ms: null,
-          rssStartMb: rss.startBytes / MB,
-          rssPeakMb: peak / MB,
-          rssGrowthMb: (peak - rss.startBytes) / MB,
-          heapPerConnKb: null,
-          rssPerConnKb: null,
-          genMaxLagMs: null,
-          connectMs: 0,
-          loadCpuShare: null,
+          rssStartBytes: rss.startBytes,
+          rssPeakBytes: peak,
           shortReaders: streams.filter((s) => !isExact(s)).length,
           isTimedOut: liveDone.isTimedOut || replayDone.isTimedOut,
           sequenceErrors: streams.reduce((sum, s) => sum + s.orderErrors, 0),
@@ -85,7 +72,7 @@ export async function runBigBuild(context: CellContext, scenario: Scenario): Pro
           keptBuilds: null,
           outputBytes: stats.bytes,
           exactReaders: streams.filter(isExact).length,
-        },
+        }),
       },
     ];
   } finally {

@@ -46,6 +46,35 @@ export interface CellMetrics {
 /** The fields only rows e–g measure, all null: what the other rows put in their metrics. */
 export const NOT_SELF_MEASURED = { firstEventMs: null, startupMs: null, keptBuilds: null, outputBytes: null, exactReaders: null } as const;
 
+/** What a row of e–g measures: the rest of CellMetrics is a live-delivery figure they do not take. */
+export type SelfMeasured = Pick<
+  CellMetrics,
+  'clients' | 'lines' | 'wallMs' | 'bytesPerEvent' | 'cpuMs' | 'shortReaders' | 'isTimedOut' | 'sequenceErrors' | 'firstEventMs' | 'startupMs' | 'keptBuilds' | 'outputBytes' | 'exactReaders'
+> & { readonly rssStartBytes: number; readonly rssPeakBytes: number };
+
+/** The metrics of a row of e–g, with the live-delivery fields none of them measures. */
+export function selfMeasuredMetrics({ rssStartBytes, rssPeakBytes, ...measured }: SelfMeasured): CellMetrics {
+  return {
+    ...measured,
+    offered: 0,
+    delivered: 0,
+    eventsPerSec: null,
+    cpuUsPerEvent: null,
+    p50Ms: null,
+    p99Ms: null,
+    p999Ms: null,
+    rssStartMb: rssStartBytes / MB,
+    rssPeakMb: rssPeakBytes / MB,
+    rssGrowthMb: (rssPeakBytes - rssStartBytes) / MB,
+    heapPerConnKb: null,
+    rssPerConnKb: null,
+    genMaxLagMs: null,
+    connectMs: 0,
+    loadCpuShare: null,
+  };
+}
+
+
 /** The measured window on CLOCK_MONOTONIC, in µs (the clock of V8's CPU profiles). */
 export interface MeasuredWindow {
   readonly fromUs: number;

@@ -4,7 +4,7 @@ import { RssSampler } from '../harness/rss-sampler.js';
 import { StreamReaders } from '../harness/stream-readers.js';
 import type { StreamReport } from '../load/reader-protocol.js';
 import { SETTLE_MS, sleep, type OwnServerContext } from './cell-context.js';
-import { MB, type CellMetrics, type RowResult } from './cell-metrics.js';
+import { selfMeasuredMetrics, type CellMetrics, type RowResult } from './cell-metrics.js';
 import { RESUME_IDS, RESUME_STATES, resumeRow, type ResumeSpec, type Scenario } from './scenario-spec.js';
 
 /** The server's RSS is read this often while a resume is set up. */
@@ -102,27 +102,14 @@ async function measureResume(server: ServerProcess, readers: StreamReaders, data
   if (isTimedOut || stream.status !== 200 || stream.firstLogMs === null) {
     throw new Error(`resume with ${lastEventId}: status ${stream.status ?? 'none'}, ${stream.frames} frames, ${isTimedOut ? 'timed out' : 'no log event'}${stream.error ? ` (${stream.error})` : ''}`);
   }
-  return {
+  return selfMeasuredMetrics({
     clients: 1,
     lines: data.events,
-    offered: 0,
-    delivered: 0,
     wallMs,
-    eventsPerSec: null,
     bytesPerEvent: null,
     cpuMs,
-    cpuUsPerEvent: null,
-    p50Ms: null,
-    p99Ms: null,
-    p999Ms: null,
-    rssStartMb: rss.startBytes / MB,
-    rssPeakMb: peak / MB,
-    rssGrowthMb: (peak - rss.startBytes) / MB,
-    heapPerConnKb: null,
-    rssPerConnKb: null,
-    genMaxLagMs: null,
-    connectMs: 0,
-    loadCpuShare: null,
+    rssStartBytes: rss.startBytes,
+    rssPeakBytes: peak,
     shortReaders: 0,
     isTimedOut: false,
     sequenceErrors: stream.orderErrors,
@@ -131,7 +118,7 @@ async function measureResume(server: ServerProcess, readers: StreamReaders, data
     keptBuilds: null,
     outputBytes: null,
     exactReaders: startsRight(stream, data, idKind) ? 1 : 0,
-  };
+  });
 }
 
 /** The middle id resumes right after it; a made-up one gets a reset, then the build from its first event. */

@@ -1,7 +1,7 @@
 import { tempDataDir, writeFinishedBuilds, type FinishedBuildSpec } from '../harness/data-dir.js';
 import { RssSampler } from '../harness/rss-sampler.js';
 import { sleep, type OwnServerContext } from './cell-context.js';
-import { MB, type CellMetrics, type RowResult } from './cell-metrics.js';
+import { selfMeasuredMetrics, type CellMetrics, type RowResult } from './cell-metrics.js';
 import type { Scenario, StartupSpec } from './scenario-spec.js';
 
 const RSS_SAMPLE_MS = 50;
@@ -98,27 +98,14 @@ async function measureStartup(context: OwnServerContext, dataDir: string, keptBu
     const cpuMs = server.cpuMs();
     const response = await fetch(`${server.url}/api/builds?limit=${MAX_LIST_LIMIT}`);
     const listed = response.status === 200 ? ((await response.json()) as { builds: unknown[] }).builds.length : -1;
-    return {
+    return selfMeasuredMetrics({
       clients: 1,
       lines: 0,
-      offered: 0,
-      delivered: 0,
       wallMs: null,
-      eventsPerSec: null,
       bytesPerEvent: null,
       cpuMs,
-      cpuUsPerEvent: null,
-      p50Ms: null,
-      p99Ms: null,
-      p999Ms: null,
-      rssStartMb: rssAtListeningBytes / MB,
-      rssPeakMb: peak / MB,
-      rssGrowthMb: (peak - rssAtListeningBytes) / MB,
-      heapPerConnKb: null,
-      rssPerConnKb: null,
-      genMaxLagMs: null,
-      connectMs: 0,
-      loadCpuShare: null,
+      rssStartBytes: rssAtListeningBytes,
+      rssPeakBytes: peak,
       shortReaders: 0,
       isTimedOut: false,
       sequenceErrors: 0,
@@ -127,7 +114,7 @@ async function measureStartup(context: OwnServerContext, dataDir: string, keptBu
       keptBuilds,
       outputBytes: null,
       exactReaders: listed === Math.min(MAX_LIST_LIMIT, keptBuilds) ? 1 : 0,
-    };
+    });
   } finally {
     (rss as RssSampler | null)?.stop();
     await server.stop();
