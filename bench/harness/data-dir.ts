@@ -5,6 +5,8 @@ import { verdictLine } from '../../src/builds/build-service.js';
 import { newBuild, newBuildId, snapshot, type Build, type BuildRecord, type StepName } from '../../src/builds/build-record.js';
 import { BuildStore } from '../../src/builds/build-store.js';
 import { formatLogTime } from '../../src/builds/format-time.js';
+import type { EventDataByName } from '../../src/events/event-data.js';
+import type { StreamEventName } from '../../src/events/event-log.js';
 import { LocalEventLog } from '../../src/events/local-event-log.js';
 import { onExit } from './exit-cleanup.js';
 
@@ -70,9 +72,9 @@ function writeBuild(store: BuildStore, eventLog: LocalEventLog, id: string, spec
   const idAt = new Map<number, string>();
   let position = 0;
   let nowMs = spec.createdAtMs;
-  const append = (event: 'build' | 'log' | 'end', data: unknown) => {
+  const append = <E extends StreamEventName>(event: E, data: EventDataByName[E]) => {
     position += 1;
-    const eventId = eventLog.append({ buildId: id, event, data });
+    const eventId = eventLog.append<E>({ buildId: id, event, data });
     if (keepIdsAt.includes(position)) idAt.set(position, eventId);
     if (position % FLUSH_EVERY === 0) eventLog.flush();
   };

@@ -1,10 +1,7 @@
+import type { LogEventData } from '../events/event-data.js';
+
 /** The fields of a `log` event that the text renderings use. */
-export interface LogEventData {
-  readonly stream: 'stdout' | 'stderr' | 'system';
-  readonly time: string;
-  readonly text: string;
-  readonly eol: boolean;
-}
+export type RenderedLogFields = Pick<LogEventData, 'stream' | 'time' | 'text' | 'eol'>;
 
 /** How GET /api/builds/:id/log renders a build's log events. */
 export type LogRendering = 'text' | 'raw';
@@ -14,7 +11,7 @@ export type LogRendering = 'text' | 'raw';
  * `[time] [system] text` for the others, always ending its line. In raw rendering, the exact
  * output (`text`, plus `\n` when a newline ended it) and nothing of the system stream.
  */
-export function renderLogEvent(data: LogEventData, rendering: LogRendering): string {
+export function renderLogEvent(data: RenderedLogFields, rendering: LogRendering): string {
   if (rendering === 'raw') return data.stream === 'system' ? '' : data.eol ? `${data.text}\n` : data.text;
   const mark = data.stream === 'stdout' ? '' : ` [${data.stream}]`;
   return `[${data.time}]${mark} ${data.text}\n`;

@@ -1,4 +1,5 @@
 import type { Build } from '../builds/build-record.js';
+import type { BuildEventData, EndEventData, LogEventData } from '../events/event-data.js';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -9,21 +10,13 @@ export interface StreamMessage {
   readonly data: string;
 }
 
-/** The data of a `log` event, as the contract defines it. */
-export interface LogLine {
-  readonly build: string;
-  readonly step: string | null;
-  readonly stream: 'stdout' | 'stderr' | 'system';
-  readonly time: string;
-  readonly ts: number;
-  readonly text: string;
-  readonly eol: boolean;
-}
+/** The data of a `log` event, as the contract defines it (the server's own type). */
+export type LogLine = LogEventData;
 
 /** A parsed event: a log line, a build snapshot (`build`, `end`), or something this CLI does not know. */
 export type StreamEvent =
   | { readonly name: 'log'; readonly id: string | undefined; readonly data: LogLine }
-  | { readonly name: 'build' | 'end'; readonly id: string | undefined; readonly data: { readonly build: Build } }
+  | { readonly name: 'build' | 'end'; readonly id: string | undefined; readonly data: BuildEventData | EndEventData }
   | { readonly name: 'other'; readonly event: string; readonly id: string | undefined; readonly data: unknown };
 
 const STREAMS = new Set(['stdout', 'stderr', 'system']);
@@ -43,7 +36,7 @@ export function parseStreamEvent(message: StreamMessage): StreamEvent {
   if (message.event === 'build' || message.event === 'end') {
     const build = (data as { build?: Partial<Build> } | null)?.build;
     if (typeof build?.id !== 'string' || typeof build.status !== 'string' || !Array.isArray(build.steps)) throw malformed(message);
-    return { name: message.event, id: message.id, data: data as { build: Build } };
+    return { name: message.event, id: message.id, data: data as BuildEventData };
   }
   return { name: 'other', event: message.event, id: message.id, data };
 }

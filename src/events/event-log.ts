@@ -1,13 +1,16 @@
+import type { EventDataByName } from './event-data.js';
 import type { Feed, FeedAppend } from './feed.js';
 
-export type StreamEventName = 'log' | 'build' | 'end';
+/** The events a build appends (`reset` is never appended: a stream sends it when it cannot resume). */
+export type StreamEventName = Exclude<keyof EventDataByName, 'reset'>;
 
-/** An event to send: `log` and `build` go to the global stream and the build's stream, `end` to the build's only. */
-export interface NewEvent {
-  readonly buildId: string;
-  readonly event: StreamEventName;
-  readonly data: unknown;
-}
+/**
+ * An event to send: `log` and `build` go to the global stream and the build's stream, `end` to
+ * the build's only. Its data has the type its name calls for (a union over the names).
+ */
+export type NewEvent<E extends StreamEventName = StreamEventName> = {
+  readonly [K in E]: { readonly buildId: string; readonly event: K; readonly data: EventDataByName[K] };
+}[E];
 
 /** Where a new SSE connection starts reading, and what it must be sent first. */
 export interface StreamStart {
@@ -37,7 +40,7 @@ export interface EventLog {
   /** The last event of a build's history, or null when it has none (or it cannot be read). */
   lastEvent(buildId: string): Promise<{ readonly event: string; readonly data: string } | null>;
   /** Queues an event for the next flush (within the current tick) and returns its id. */
-  append(event: NewEvent): string;
+  append<E extends StreamEventName>(event: NewEvent<E>): string;
   /** Writes everything queued now, instead of at the end of the tick. */
   flush(): void;
   /** Called after each flush with what was appended to each feed. */

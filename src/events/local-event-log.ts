@@ -1,6 +1,7 @@
 import { encodeFrame } from '../sse/encode-frame.js';
 import { BuildHistory, nodeHistoryFileSystem, type HistoryFileSystem } from './build-history.js';
-import type { EventLog, NewEvent, StreamFinished, StreamStart } from './event-log.js';
+import type { ResetEventData } from './event-data.js';
+import type { EventLog, NewEvent, StreamEventName, StreamFinished, StreamStart } from './event-log.js';
 import { newBootTag, formatEventId, parseEventId } from './event-id.js';
 import { GLOBAL_FEED, type FeedAppend } from './feed.js';
 import { GlobalHistory } from './global-history.js';
@@ -45,7 +46,7 @@ interface BuildFeedState {
   assigned: number;
 }
 
-const RESET_DATA = JSON.stringify({ reason: 'history_truncated' });
+const RESET_DATA = JSON.stringify({ reason: 'history_truncated' } satisfies ResetEventData);
 
 /**
  * The event log of one server process: the global history in memory, each build's history
@@ -92,7 +93,7 @@ export class LocalEventLog implements EventLog {
     return readLastFrame(this.options.historyFile(buildId));
   }
 
-  append({ buildId, event, data }: NewEvent): string {
+  append<E extends StreamEventName>({ buildId, event, data }: NewEvent<E>): string {
     const state = this.builds.get(buildId);
     if (!state) throw new Error(`build ${buildId} has no open history`);
     state.assigned += 1;

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { LogEventData } from '../../src/events/event-data.js';
 
 export interface SseEvent {
   readonly id: string | undefined;
@@ -160,8 +161,10 @@ export class SseReader {
 /** What a reader rebuilds of one build's stream from its log events (the contract's exactness rule). */
 export function rebuildOutput(events: readonly SseEvent[], buildId: string, stream: 'stdout' | 'stderr' | 'system' = 'stdout'): string {
   return events
-    .filter((e) => e.event === 'log' && e.json?.build === buildId && e.json.stream === stream)
-    .map((e) => e.json.text + (e.json.eol ? '\n' : ''))
+    .filter((e) => e.event === 'log')
+    .map((e) => e.json as LogEventData)
+    .filter((data) => data?.build === buildId && data.stream === stream)
+    .map((data) => data.text + (data.eol ? '\n' : ''))
     .join('');
 }
 

@@ -2,7 +2,8 @@ import { loadPageModule, type BuildLogModule, type LogEventData } from './page-m
 
 const { BuildLog } = await loadPageModule<BuildLogModule>('build-log');
 
-const event = (text: string, eol: boolean, stream: LogEventData['stream'] = 'stdout', step: string | null = 'build'): LogEventData => ({
+const event = (text: string, eol: boolean, stream: LogEventData['stream'] = 'stdout', step: LogEventData['step'] = 'build'): LogEventData => ({
+  build: 'b',
   step,
   stream,
   time: '2024-05-01 12:00:00.000',

@@ -5,6 +5,7 @@
  * runs them as they are (no transform), and maps the page's `/vendor/ansi_up.js` to the file
  * the server serves there (jest.config.ts).
  */
+import type { LogEventData } from '../../src/events/event-data.js';
 
 export interface TerminalLineApi {
   readonly text: string;
@@ -19,14 +20,8 @@ export interface TerminalLineModule {
   PLAIN: readonly string[];
 }
 
-export interface LogEventData {
-  step?: string | null;
-  stream: 'stdout' | 'stderr' | 'system';
-  time: string;
-  ts: number;
-  text: string;
-  eol: boolean;
-}
+/** What the page's BuildLog is given: the data of a `log` event, the server's own type. */
+export type { LogEventData } from '../../src/events/event-data.js';
 
 export interface LogLineApi {
   readonly index: number;

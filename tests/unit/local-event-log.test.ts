@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { EndEventData, LogEventData } from '../../src/events/event-data.js';
 import type { StreamStart } from '../../src/events/event-log.js';
 import { LocalEventLog } from '../../src/events/local-event-log.js';
 
@@ -29,12 +30,12 @@ describe('LocalEventLog', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A build with `count` log lines and its end, flushed; returns the ids. */
+  /** A build with `count` log lines and its end, flushed; returns the ids. The log only frames its data, so a bare `text` stands for a whole log line. */
   function runBuild(buildId: string, count: number): string[] {
     log.createBuild(buildId);
-    const ids = Array.from({ length: count }, (_, i) => log.append({ buildId, event: 'log', data: { text: `${buildId} ${i + 1}` } }));
+    const ids = Array.from({ length: count }, (_, i) => log.append({ buildId, event: 'log', data: { text: `${buildId} ${i + 1}` } as LogEventData }));
     log.flush();
-    log.append({ buildId, event: 'end', data: {} });
+    log.append({ buildId, event: 'end', data: {} as EndEventData });
     log.flush();
     return ids;
   }
