@@ -1,22 +1,12 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { request, waitForBuild } from '../helpers/http.js';
 import { rebuildOutput, SseReader } from '../helpers/sse-reader.js';
+import { freePort } from '../helpers/free-port.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { announcedBuildId, runCli, startCli } from './cli-process.js';
 
 const TOKEN = 's3cret-token';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
-
-/** A port that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('buildlog against a server that needs a token', () => {
   let projects: ProjectsRoot;
@@ -159,7 +149,7 @@ describe('buildlog against a server that needs a token', () => {
 
 describe('buildlog without a server', () => {
   it('exits 69 once --retry-for is spent on refused connections', async () => {
-    const server = `http://127.0.0.1:${await closedPort()}`;
+    const server = `http://127.0.0.1:${await freePort()}`;
     const build = await runCli(['build', 'app', '--server', server, '--retry-for', '1']);
     expect(build.code).toBe(69);
     expect(build.stderr).toContain('ECONNREFUSED');

@@ -1,21 +1,11 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startHoldingProxy, type HoldingProxy } from '../proxy/holding-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
+import { freePort } from '../helpers/free-port.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { runCli, startCli } from './cli-process.js';
 
 const TOKEN = 'doctor-s3cret';
-
-/** A port that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('buildlog doctor against the server itself', () => {
   let projects: ProjectsRoot;
@@ -57,7 +47,7 @@ describe('buildlog doctor against the server itself', () => {
   });
 
   it('says that nothing answers, and exits 1', async () => {
-    const result = await runCli(['doctor', '--server', `http://127.0.0.1:${await closedPort()}`]);
+    const result = await runCli(['doctor', '--server', `http://127.0.0.1:${await freePort()}`]);
     expect(result.stdout).toMatch(/✗ cannot reach http:\/\/127\.0\.0\.1:\d+\/healthz \(ECONNREFUSED\): is the server running/);
     expect(result.stdout).toMatch(/1 problem found\.\n$/);
     expect(result.code).toBe(1);

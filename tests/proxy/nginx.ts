@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 import os from 'node:os';
 import path from 'node:path';
 import { nginxConfig, type NginxVariant } from './nginx-config.js';
@@ -49,14 +50,6 @@ function makeCertificate(dir: string): { certFile: string; keyFile: string } {
   return { certFile, keyFile };
 }
 
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /**
  * Starts nginx (master and one worker, not a daemon) with a generated configuration in a temp

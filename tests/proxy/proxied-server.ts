@@ -1,7 +1,8 @@
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import type { NginxVariant } from './nginx-config.js';
-import { freePort, startNginx, type RunningNginx } from './nginx.js';
+import { freePort } from '../helpers/free-port.js';
+import { startNginx, type RunningNginx } from './nginx.js';
 
 /** How the server learns the address people use: PUBLIC_URL, or the forwarded headers. */
 export type ProxyAwareness = 'public-url' | 'trust-proxy' | 'none';
