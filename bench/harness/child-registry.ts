@@ -22,3 +22,14 @@ export function registerChild(child: ChildProcess, isGroup: boolean): { forget()
   if (!isGroup) child.once('exit', forget);
   return { forget };
 }
+
+/** Ends a forked child by closing its channel (so it can finish, e.g. write a profile); SIGKILL after 5 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  if (child.connected) child.disconnect();
+  else child.kill('SIGKILL');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}

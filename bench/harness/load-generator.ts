@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { DrainReport, OpenReport, WorkerCommand, WorkerReport } from '../load/protocol.js';
-import { registerChild } from './child-registry.js';
+import { registerChild, stopChild } from './child-registry.js';
 import { readCpuMs } from './proc-stats.js';
 
 /** The runner's handle on the load worker: one command at a time, each answered by one report. */
@@ -62,13 +62,7 @@ export class LoadGenerator {
 
   /** Ends the worker (by closing its channel, so that a profiled worker writes its profile). */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    if (this.child.connected) this.child.disconnect();
-    else this.child.kill('SIGKILL');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(this.child);
   }
 
   private request(command: WorkerCommand): Promise<WorkerReport> {

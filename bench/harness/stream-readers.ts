@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { DoneReport, ReadCommand, ReaderReport } from '../load/reader-protocol.js';
-import { registerChild } from './child-registry.js';
+import { registerChild, stopChild } from './child-registry.js';
 
 /** One read in flight: resolves when its clients are answered, then when their streams are closed. */
 export interface StreamRead {
@@ -60,13 +60,7 @@ export class StreamReaders {
 
   /** Ends the child (by closing its channel). */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    if (this.child.connected) this.child.disconnect();
-    else this.child.kill('SIGKILL');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(this.child);
   }
 
   private onReport(report: ReaderReport): void {
