@@ -39,7 +39,20 @@ export interface Config {
   readonly inheritedEnv: InheritedEnv;
   /** Where each build's own TMPDIR is made (the server's TMPDIR). */
   readonly tmpRoot: string;
+  /** The cluster's Redis (REDIS_URL); null: one process keeps everything itself. */
+  readonly redisUrl: string | null;
+  /** Prefix of every Redis key of this cluster (REDIS_PREFIX). */
+  readonly redisPrefix: string;
+  /** What this process does (ROLE): serve HTTP, run builds, or both. */
+  readonly role: Role;
+  /** How this process appears in build records and GET /api/workers (WORKER_NAME). */
+  readonly workerName: string;
+  /** A worker whose heartbeat is older than this is lost (WORKER_LOST_MS). */
+  readonly workerLostMs: number;
 }
+
+export const ROLES = ['all', 'api', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** PUBLIC_URL, taken apart once. */
 export interface PublicUrl {
@@ -107,8 +120,40 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       lang: read('LANG') ?? 'C.UTF-8',
     }),
     tmpRoot: read('TMPDIR') ?? os.tmpdir(),
+    ...clusterSettings(read, setting),
   });
 }
+
+/** REDIS_URL, REDIS_PREFIX, ROLE, WORKER_NAME, WORKER_LOST_MS: how this process joins a cluster. */
+function clusterSettings(
+  read: (name: string) => string | undefined,
+  setting: <T>(name: string, schema: z.ZodType<T>, fallback: T) => T,
+): Pick<Config, 'redisUrl' | 'redisPrefix' | 'role' | 'workerName' | 'workerLostMs'> {
+  const redisUrl = setting('REDIS_URL', redisUrlSchema, null);
+  const role = setting('ROLE', z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }), 'all');
+  if (role !== 'all' && redisUrl === null) throw new ConfigError(`ROLE=${role} needs REDIS_URL (the cluster's Redis, e.g. redis://127.0.0.1:6379)`);
+  return {
+    redisUrl,
+    redisPrefix: read('REDIS_PREFIX') ?? 'buildlog:',
+    role,
+    workerName: setting('WORKER_NAME', workerNameSchema, `${os.hostname()}-${process.pid}`),
+    workerLostMs: setting('WORKER_LOST_MS', integer(100, MAX_TIMER_MS), 30000),
+  };
+}
+
+const redisUrlSchema: z.ZodType<string | null> = z.string().refine(
+  (raw) => {
+    try {
+      const url = new URL(raw);
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a URL like redis://host:6379 (or rediss:// for TLS)' },
+);
+
+const workerNameSchema = z.string().regex(/^[\w.@:-]{1,100}$/, { message: 'must be 1 to 100 letters, digits or . _ - @ :' });
 
 /** The yarn that this project installs as its own dependency (yarn@1.22.22). */
 export function defaultYarnBin(): string {

@@ -76,6 +76,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
       tmpRoot: config.tmpRoot,
       keepBuilds: config.keepBuilds,
       keepDays: config.keepDays,
+      workerName: config.workerName,
       ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
     },
     logger,

@@ -24,6 +24,8 @@ export interface Build {
   finishedAt: string | null;
   exitCode: number | null;
   durationMs: number | null;
+  /** WORKER_NAME of the process that runs or ran the build; null while it is queued. */
+  worker: string | null;
   streamUrl: string;
   logUrl: string;
 }
@@ -76,6 +78,7 @@ export function newBuild(id: string, projectPath: string, createdAt: Date): Buil
     finishedAt: null,
     exitCode: null,
     durationMs: null,
+    worker: null,
     streamUrl: `/api/log/push?build=${id}`,
     logUrl: `/api/builds/${id}/log`,
   };

@@ -182,7 +182,8 @@ function parseRecord(id: string, text: string): BuildRecord {
     throw new Error('not a build record');
   }
   return {
-    build,
+    // Records written before builds named their worker.
+    build: { ...build, worker: typeof build.worker === 'string' ? build.worker : null },
     idempotencyKey: typeof value.idempotencyKey === 'string' ? value.idempotencyKey : null,
     processGroup: Number.isInteger(value.processGroup) && value.processGroup! > 1 ? value.processGroup! : null,
     isHistorySealed: value.isHistorySealed === true,

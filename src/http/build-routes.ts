@@ -49,6 +49,10 @@ export function addBuildRoutes(router: Router, { service, eventLog, projectsRoot
     ctx.body = { build: service.cancel(checkedId(ctx.params.id)) };
   });
 
+  router.get('/api/workers', (ctx) => {
+    ctx.body = { workers: service.workers() };
+  });
+
   router.get('/api/builds/:id/log', async (ctx) => {
     const id = checkedId(ctx.params.id);
     service.get(id);

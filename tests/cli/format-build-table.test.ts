@@ -13,6 +13,7 @@ function build(id: string, status: Build['status'], exitCode: number | null, dur
     finishedAt: null,
     exitCode,
     durationMs,
+    worker: null,
     streamUrl: `/api/log/push?build=${id}`,
     logUrl: `/api/builds/${id}/log`,
   };

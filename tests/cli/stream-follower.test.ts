@@ -24,6 +24,7 @@ function fakeBuild(status: string, exitCode: number | null): object {
     finishedAt: null,
     exitCode,
     durationMs: null,
+    worker: null,
     streamUrl: STREAM_URL,
     logUrl: `/api/builds/${BUILD_ID}/log`,
   };

@@ -3,6 +3,7 @@ import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { postJson, request, startBuild, waitForEnd } from '../helpers/http.js';
 import { SseReader } from '../helpers/sse-reader.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** What yarn itself adds to a script's environment; everything else must come from us. */
 const YARN_ADDED = new Set(['INIT_CWD', 'NODE', 'PWD', 'YARN_WRAP_OUTPUT']);
@@ -14,7 +15,7 @@ describe('builds', () => {
 
   beforeAll(async () => {
     projects = makeProjectsRoot();
-    server = await startTestServer({ PROJECTS_ROOT: projects.root, CORS_ORIGINS: 'https://ops.example' });
+    server = await startTestServer({ PROJECTS_ROOT: projects.root, CORS_ORIGINS: 'https://ops.example', WORKER_NAME: 'solo-1' });
   });
 
   afterAll(async () => {
@@ -41,10 +42,25 @@ describe('builds', () => {
       finishedAt: null,
       exitCode: null,
       durationMs: null,
+      worker: null,
       streamUrl: `/api/log/push?build=${build.id}`,
       logUrl: `/api/builds/${build.id}/log`,
     });
     await waitForEnd(server.url, build.id);
+  });
+
+  it('names the process that ran a build in Build.worker, and lists that process alone in GET /api/workers', async () => {
+    projects.configure('slow', { seconds: 2 });
+    const build = await startBuild(server.url, 'slow');
+    expect(build.worker).toBeNull();
+    await waitFor(async () => (await request(`${server.url}/api/builds/${build.id}`)).json.status === 'running', 'the build to start');
+    const busy = (await request(`${server.url}/api/workers`)).json;
+    expect(busy.workers).toHaveLength(1);
+    expect(busy.workers[0]).toMatchObject({ name: 'solo-1', status: 'busy', builds: [build.id], maxConcurrentBuilds: 2 });
+    expect(Date.parse(busy.workers[0].lastSeenAt)).toBeGreaterThanOrEqual(Date.parse(busy.workers[0].startedAt));
+    const done = await waitForEnd(server.url, build.id);
+    expect(done.worker).toBe('solo-1');
+    expect((await request(`${server.url}/api/workers`)).json.workers[0]).toMatchObject({ status: 'idle', builds: [] });
   });
 
   it('takes a form body, as a plain form or jQuery sends it', async () => {

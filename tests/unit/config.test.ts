@@ -115,6 +115,11 @@ describe('loadConfig', () => {
     ['MAX_CLIENTS_PER_ADDRESS', '-1', 'MAX_CLIENTS_PER_ADDRESS must be a non-negative integer, got "-1"'],
     ['KEEP_BUILDS', 'all', 'KEEP_BUILDS must be a non-negative integer, got "all"'],
     ['KEEP_DAYS', '1.5', 'KEEP_DAYS must be a non-negative integer, got "1.5"'],
+    ['REDIS_URL', 'http://127.0.0.1:6379', 'REDIS_URL must be a URL like redis://host:6379'],
+    ['ROLE', 'builder', 'ROLE must be one of all, api, worker, got "builder"'],
+    ['ROLE', 'worker', 'ROLE=worker needs REDIS_URL'],
+    ['WORKER_NAME', 'two words', 'WORKER_NAME must be 1 to 100 letters'],
+    ['WORKER_LOST_MS', '50', 'WORKER_LOST_MS must be an integer of at least 100'],
   ])('refuses %s=%j with one line naming it', (name, value, message) => {
     let error: unknown;
     try {
@@ -125,6 +130,15 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('runs one process without Redis by default, named after its host and pid', () => {
+    expect(loadConfig({}, cwd)).toMatchObject({ redisUrl: null, redisPrefix: 'buildlog:', role: 'all', workerName: `${os.hostname()}-${process.pid}`, workerLostMs: 30000 });
+  });
+
+  it('joins a cluster with REDIS_URL, REDIS_PREFIX, ROLE, WORKER_NAME and WORKER_LOST_MS', () => {
+    const env = { REDIS_URL: 'rediss://user:secret@redis.example:6380/2', REDIS_PREFIX: 'ci:', ROLE: 'worker', WORKER_NAME: 'builder-7', WORKER_LOST_MS: '5000' };
+    expect(loadConfig(env, cwd)).toMatchObject({ redisUrl: env.REDIS_URL, redisPrefix: 'ci:', role: 'worker', workerName: 'builder-7', workerLostMs: 5000 });
   });
 
   it('refuses a PROJECTS_ROOT entry that is a file', () => {
