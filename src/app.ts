@@ -1,15 +1,15 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import type { BuildService } from './builds/build-service.js';
+import type { Builds } from './builds/builds-port.js';
 import type { Config } from './config.js';
-import type { EventLog } from './events/event-log.js';
+import type { EventStreams } from './events/event-log.js';
 import { requireToken } from './http/auth.js';
 import { addBuildRoutes } from './http/build-routes.js';
 import { corsFor } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
 import { hostGuard } from './http/host-guard.js';
 import { hostOriginPolicy } from './http/host-origin-policy.js';
-import { addMiscRoutes } from './http/misc-routes.js';
+import { ALWAYS_HEALTHY, addMiscRoutes, type HealthReport } from './http/misc-routes.js';
 import { originGuard } from './http/origin-guard.js';
 import { urlRedactor } from './http/redact-url.js';
 import { requestLog, requestLogger } from './http/request-log.js';
@@ -22,10 +22,12 @@ import { publicDir } from './paths.js';
 
 export interface AppDeps {
   readonly config: Config;
-  readonly service: BuildService;
-  readonly eventLog: EventLog;
+  readonly service: Builds;
+  readonly eventLog: EventStreams;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** What GET /healthz says (one process: always ok; a cluster: whether Redis answers). */
+  readonly checkHealth?: () => HealthReport;
 }
 
 /**
@@ -55,7 +57,7 @@ export function createApp(deps: AppDeps): Koa {
   }
   guarded.use(['/api', '/metrics'], originGuard(policy, config.trustProxy));
   addBuildRoutes(guarded, { service: deps.service, eventLog: deps.eventLog, projectsRoots: config.projectsRoots });
-  addMiscRoutes(guarded, { projectsRoots: config.projectsRoots, registry: deps.metrics.registry });
+  addMiscRoutes(guarded, { projectsRoots: config.projectsRoots, registry: deps.metrics.registry, checkHealth: deps.checkHealth ?? ALWAYS_HEALTHY });
   addVendorRoutes(guarded);
   app.use(guarded.routes());
   // Not thrown: the router sets Allow, and errorHandler turns its 405 and 501 into JSON.

@@ -7,7 +7,7 @@ const STATUSES: readonly BuildStatus[] = ['queued', 'running', 'succeeded', 'fai
 export interface MetricsSources {
   readonly pool: ClientPool;
   /** How many builds have each status. */
-  countBuilds(): ReadonlyMap<BuildStatus, number>;
+  countBuilds(): ReadonlyMap<BuildStatus, number> | Promise<ReadonlyMap<BuildStatus, number>>;
   /** Events appended to the event log so far. */
   eventsAppended(): number;
 }
@@ -44,8 +44,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Builds known to the server, by status',
     labelNames: ['status'],
     registers,
-    collect() {
-      const counts = sources.countBuilds();
+    async collect() {
+      const counts = await sources.countBuilds();
       for (const status of STATUSES) this.set({ status }, counts.get(status) ?? 0);
     },
   });

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { createApp } from './app.js';
-import { clientErrorHandler } from './http/client-error.js';
-import { connectionCap, readOpenFilesLimit } from './http/connection-cap.js';
+import { startClusterServer } from './cluster/start-cluster-server.js';
+import { drainConnections, serveHttp } from './http/http-server.js';
 import { createStreamEndpoint } from './http/stream-endpoint.js';
 import { BuildService } from './builds/build-service.js';
 import { BuildStore, type RecordFileSystem } from './builds/build-store.js';
@@ -38,17 +37,12 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-/** How long open connections get to take their last bytes at shutdown. */
-const SHUTDOWN_DRAIN_MS = 2000;
-/** A request whose headers are not complete within this is closed (API.md, Process → Connections). */
-const HEADERS_TIMEOUT_MS = 10000;
-/** The whole request, its body of at most 16 KiB included; must not be shorter than the headers'. */
-const REQUEST_TIMEOUT_MS = 30000;
-/** How often Node looks for requests past those timeouts (at its default of 30 s, a 10 s timeout let them live 40 s). */
-const CONNECTIONS_CHECK_MS = 1000;
-
-/** Wires the parts together, recovers stored builds, and listens. */
+/**
+ * Wires the parts together, recovers stored builds, and listens; with REDIS_URL, joins that
+ * cluster instead (cluster/start-cluster-server.ts).
+ */
 export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
+  if (config.redisUrl !== null) return startClusterServer(config, options);
   const { logger } = options;
   try {
     fs.mkdirSync(config.dataDir, { recursive: true });
@@ -95,32 +89,13 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const handleStream = createStreamEndpoint({ service, eventLog, pool, config, limits: connectionLimits, logger });
   const handleWithKoa = app.callback();
 
-  const server = http.createServer(
-    {
-      // Off: a request without Host gets our JSON 403 forbidden_host, not Node's bare 400.
-      requireHostHeader: false,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
-    },
-    (req, res) => {
-      if (!handleStream(req, res)) void handleWithKoa(req, res);
-    },
-  );
-  server.on('clientError', clientErrorHandler(logger));
-  limitConnections(server, config, logger);
-  // Streams live for hours: no socket timeout may cut them (requestTimeout only bounds
-  // receiving a request, which stays useful against slow senders).
-  server.timeout = 0;
-  await listen(server, config.port, config.host);
-  // An accept that fails (EMFILE, ENFILE) is the kernel's refusal of one connection, not the server's end.
-  server.on('error', (error) => logger.warn({ err: error }, 'accepting a connection failed'));
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const { server, url, port } = await serveHttp(config, logger, (req, res) => {
+    if (!handleStream(req, res)) void handleWithKoa(req, res);
+  });
 
   let stopping: Promise<void> | null = null;
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
     httpServer: server,
     shutdown: () => {
@@ -130,35 +105,10 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         await service.shutdown();
         pool.endAll('shutdown');
         eventLog.close();
-        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_MS).unref())]);
-        server.closeAllConnections();
+        await drainConnections(server, closed);
       })();
       return stopping;
     },
   };
 }
 
-/**
- * Caps the connections at what the limit of open files leaves after a reserve for builds and
- * files (connection-cap.ts); past it Node closes each new connection as soon as it is accepted.
- */
-function limitConnections(server: http.Server, config: Config, logger: Logger): void {
-  const openFilesLimit = readOpenFilesLimit();
-  const cap = connectionCap(openFilesLimit, config.maxConcurrentBuilds);
-  if (cap === null) return;
-  server.maxConnections = cap;
-  logger.info({ maxConnections: cap, openFilesLimit }, `at most ${cap} connections at once (open files limit ${openFilesLimit})`);
-  if (cap < config.maxClients) {
-    logger.warn({ maxConnections: cap, maxClients: config.maxClients }, `MAX_CLIENTS is ${config.maxClients} but the open files limit allows ${cap} connections; raise ulimit -n`);
-  }
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}

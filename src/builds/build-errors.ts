@@ -42,3 +42,11 @@ export class ShuttingDownError extends Error {
     this.name = 'ShuttingDownError';
   }
 }
+
+/** The cluster's Redis does not answer: nothing that needs it can be done now. */
+export class StorageUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`the cluster's Redis is unavailable: ${reason}`);
+    this.name = 'StorageUnavailableError';
+  }
+}

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Feed } from './feed.js';
+import { readByteSlice, type Feed, type FeedSlice } from './feed.js';
 import { FrameLocator } from './frame-locator.js';
 import { HistoryChunkCache } from './history-chunk-cache.js';
 
@@ -167,6 +167,14 @@ export class BuildHistory implements Feed {
     this.events += events.length;
     if (isFinal) this.complete = true;
     return { from, error };
+  }
+
+  readSlice(from: number, maxBytes: number): Promise<FeedSlice | null> {
+    return readByteSlice(this, from, maxBytes);
+  }
+
+  bytesAfter(from: number): number {
+    return this.head() - from;
   }
 
   async read(from: number, maxBytes: number): Promise<Buffer | null> {

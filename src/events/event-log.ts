@@ -28,11 +28,24 @@ export interface StreamFinished {
 }
 
 /**
- * The event log assigns ids, frames each event once, keeps the history and answers where a
- * reconnecting client resumes. This is the seam where a shared (e.g. Redis-backed) log can
- * replace the local one for several server processes.
+ * What the HTTP side reads: where a new or reconnecting client starts, and what is appended
+ * after that. One process's files (LocalEventLog) or a cluster's Redis (ClusterEventLog).
  */
-export interface EventLog {
+export interface EventStreams {
+  /** Called with what was appended to each feed, in order. */
+  onAppend(listener: (appends: readonly FeedAppend[]) => void): () => void;
+  openGlobalStream(lastEventId: string | null): StreamStart | Promise<StreamStart>;
+  openBuildStream(buildId: string, lastEventId: string | null): Promise<StreamStart | StreamFinished>;
+  /** Events appended (or, in a cluster, seen) so far (for metrics). */
+  readonly eventsAppended: number;
+  close(): void;
+}
+
+/**
+ * The event log of one process assigns ids, frames each event once, keeps the history and
+ * answers where a reconnecting client resumes.
+ */
+export interface EventLog extends EventStreams {
   /** Starts the history of a new build. */
   createBuild(buildId: string): void;
   /** Loads the history of an existing build so that events can be appended to it; returns a problem found, if any. */
@@ -43,14 +56,8 @@ export interface EventLog {
   append<E extends StreamEventName>(event: NewEvent<E>): string;
   /** Writes everything queued now, instead of at the end of the tick. */
   flush(): void;
-  /** Called after each flush with what was appended to each feed. */
-  onAppend(listener: (appends: readonly FeedAppend[]) => void): () => void;
   /** Called when the disk refused a build's history; the history continues in memory. */
   onStorageError(listener: (buildId: string, error: Error) => void): () => void;
-  openGlobalStream(lastEventId: string | null): StreamStart;
-  openBuildStream(buildId: string, lastEventId: string | null): Promise<StreamStart | StreamFinished>;
-  /** Events appended so far (for metrics). */
-  readonly eventsAppended: number;
   /** Flushes and closes every file. */
   close(): void;
   /** Forgets a build that retention deleted: closes its history if it is open (its readers get no more). */

@@ -1,5 +1,4 @@
-import type { Feed } from './feed.js';
-import { GLOBAL_FEED } from './feed.js';
+import { GLOBAL_FEED, readByteSlice, type Feed, type FeedSlice } from './feed.js';
 
 /** Reads bytes of a build's history (up to a chunk's end), or null when they can no longer be read. */
 export type BuildHistoryReader = (buildId: string, from: number, maxBytes: number) => Promise<Buffer | null>;
@@ -126,6 +125,14 @@ export class GlobalHistory implements Feed {
    * then forgets every event up to the end of that run, so a reader that resumes there gets
    * a `reset` instead of failing again.
    */
+  readSlice(from: number, maxBytes: number): Promise<FeedSlice | null> {
+    return readByteSlice(this, from, maxBytes);
+  }
+
+  bytesAfter(from: number): number {
+    return this.head() - from;
+  }
+
   async read(from: number, maxBytes: number): Promise<Buffer | null> {
     if (!this.isKept(from)) return null;
     if (from === this.headOffset) return Buffer.alloc(0);

@@ -129,7 +129,7 @@ export class LocalEventLog implements EventLog {
         buildOffsets.set(event, offset);
         offset += event.size;
       }
-      appends.push({ feed: buildId, from, data, isFinal });
+      appends.push({ feed: buildId, from, to: from + data.length, data, isFinal });
       if (error) for (const listener of this.storageListeners) listener(buildId, error);
       if (isFinal) this.closeIfIdle(buildId);
     }
@@ -140,7 +140,7 @@ export class LocalEventLog implements EventLog {
       const from = this.global.append(
         globals.map((e) => ({ number: e.number, size: e.size, buildId: e.buildId, buildFrom: buildOffsets.get(e)! })),
       );
-      appends.push({ feed: GLOBAL_FEED, from, data, isFinal: false });
+      appends.push({ feed: GLOBAL_FEED, from, to: from + data.length, data, isFinal: false });
     }
     for (const listener of this.appendListeners) listener(appends);
   }

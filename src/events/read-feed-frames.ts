@@ -8,10 +8,10 @@ export async function* readFeedFrames(feed: Feed, end: number): AsyncGenerator<P
   const parser = new FrameParser();
   let position = 0;
   while (position < end) {
-    const chunk = await feed.read(position, Math.min(READ_BYTES, end - position));
-    if (chunk === null || chunk.length === 0) return;
-    position += chunk.length;
-    const frames = parser.push(chunk);
+    const slice = await feed.readSlice(position, READ_BYTES);
+    if (slice === null || slice.data.length === 0) return;
+    position = slice.next;
+    const frames = parser.push(slice.data);
     if (frames.length > 0) yield frames;
     if (parser.malformedAt !== null) return;
   }

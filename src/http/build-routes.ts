@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import type Router from '@koa/router';
-import type { BuildService } from '../builds/build-service.js';
+import type { Builds } from '../builds/builds-port.js';
 import { BuildNotFoundError } from '../builds/build-errors.js';
 import { isBuildId } from '../builds/build-record.js';
 import { renderLogEvent, type LogRendering } from '../builds/log-text.js';
 import { resolveProjectPath } from '../builds/project-path.js';
 import type { LogEventData } from '../events/event-data.js';
-import type { EventLog } from '../events/event-log.js';
+import type { EventStreams } from '../events/event-log.js';
 import { readFeedFrames } from '../events/read-feed-frames.js';
 import { InvalidRequestError } from './http-errors.js';
 import { readBuildRequest } from './read-build-request.js';
@@ -15,8 +15,8 @@ const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 500;
 
 export interface BuildRoutesDeps {
-  readonly service: BuildService;
-  readonly eventLog: EventLog;
+  readonly service: Builds;
+  readonly eventLog: EventStreams;
   readonly projectsRoots: readonly string[];
 }
 
@@ -24,10 +24,10 @@ export interface BuildRoutesDeps {
 export function addBuildRoutes(router: Router, { service, eventLog, projectsRoots }: BuildRoutesDeps): void {
   router.post('/api/project/build', async (ctx) => {
     const request = await readBuildRequest(ctx);
-    const earlier = request.idempotencyKey === null ? null : service.findByIdempotencyKey(request.idempotencyKey);
+    const earlier = request.idempotencyKey === null ? null : await service.findByIdempotencyKey(request.idempotencyKey);
     const { build, isNew } = earlier
       ? { build: earlier, isNew: false }
-      : service.create(await resolveProjectPath(request.projectPath, projectsRoots), request.idempotencyKey);
+      : await service.create(await resolveProjectPath(request.projectPath, projectsRoots), request.idempotencyKey);
     ctx.status = isNew ? 202 : 200;
     ctx.set('Location', `/api/builds/${build.id}`);
     ctx.body = {
@@ -36,26 +36,27 @@ export function addBuildRoutes(router: Router, { service, eventLog, projectsRoot
     };
   });
 
-  router.get('/api/builds', (ctx) => {
-    ctx.body = { builds: service.list(readLimit(ctx.query.limit)) };
+  router.get('/api/builds', async (ctx) => {
+    ctx.body = { builds: await service.list(readLimit(ctx.query.limit)) };
   });
 
-  router.get('/api/builds/:id', (ctx) => {
-    ctx.body = service.get(checkedId(ctx.params.id));
+  router.get('/api/builds/:id', async (ctx) => {
+    ctx.body = await service.get(checkedId(ctx.params.id));
   });
 
-  router.post('/api/builds/:id/cancel', (ctx) => {
+  router.post('/api/builds/:id/cancel', async (ctx) => {
+    const build = await service.cancel(checkedId(ctx.params.id));
     ctx.status = 202;
-    ctx.body = { build: service.cancel(checkedId(ctx.params.id)) };
+    ctx.body = { build };
   });
 
-  router.get('/api/workers', (ctx) => {
-    ctx.body = { workers: service.workers() };
+  router.get('/api/workers', async (ctx) => {
+    ctx.body = { workers: await service.workers() };
   });
 
   router.get('/api/builds/:id/log', async (ctx) => {
     const id = checkedId(ctx.params.id);
-    service.get(id);
+    await service.get(id);
     const rendering: LogRendering = ctx.query.raw === '1' || ctx.query.raw === 'true' ? 'raw' : 'text';
     const start = await eventLog.openBuildStream(id, null);
     if ('isFinished' in start) throw new BuildNotFoundError(id); // cannot happen without a last id

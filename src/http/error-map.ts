@@ -1,4 +1,4 @@
-import { AlreadyBuildingError, BuildNotFoundError, NotRunningError, QueueFullError, ShuttingDownError } from '../builds/build-errors.js';
+import { AlreadyBuildingError, BuildNotFoundError, NotRunningError, QueueFullError, ShuttingDownError, StorageUnavailableError } from '../builds/build-errors.js';
 import {
   InvalidProjectPathError,
   NotAProjectError,
@@ -62,6 +62,12 @@ export const ERROR_MAP: readonly Rule[] = [
     status: 503,
     code: 'shutting_down',
     message: 'The server is shutting down; try again in a moment.',
+    headers: { 'Retry-After': '5' },
+  })),
+  rule(StorageUnavailableError, () => ({
+    status: 503,
+    code: 'storage_unavailable',
+    message: "The cluster's Redis does not answer; try again in a moment.",
     headers: { 'Retry-After': '5' },
   })),
   rule(InvalidProjectPathError, () => ({

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BuildService } from '../builds/build-service.js';
+import type { Builds } from '../builds/builds-port.js';
 import type { Config } from '../config.js';
-import type { EventLog, StreamStart } from '../events/event-log.js';
+import type { EventStreams, StreamStart } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import type { ClientPool } from '../sse/client-pool.js';
 import { SseConnection, type ConnectionLimits } from '../sse/sse-connection.js';
@@ -17,8 +17,8 @@ import { SECURITY_HEADERS } from './security-headers.js';
 export const STREAM_PATH = '/api/log/push';
 
 export interface StreamEndpointDeps {
-  readonly service: BuildService;
-  readonly eventLog: EventLog;
+  readonly service: Builds;
+  readonly eventLog: EventStreams;
   readonly pool: ClientPool;
   readonly config: Pick<Config, 'maxClients' | 'retryMs' | 'authToken' | 'corsOrigins' | 'publicUrl' | 'allowedHosts' | 'trustProxy' | 'maxClientsPerAddress'>;
   readonly limits: ConnectionLimits;
@@ -76,7 +76,7 @@ async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, d
   const buildId = single(url, 'build', true);
   // The header wins over the query parameter, as the contract says.
   const lastEventId = header(req, 'last-event-id') || single(url, 'lastEventId', true) || null;
-  if (buildId !== undefined) deps.service.get(buildId); // 404 for an unknown build
+  if (buildId !== undefined) await deps.service.get(buildId); // 404 for an unknown build
   if (req.method === 'HEAD') {
     // The headers a stream would get, without taking a slot for a body that never comes.
     res.writeHead(200, SSE_HEADERS).end();
@@ -87,7 +87,7 @@ async function openStream(req: IncomingMessage, res: ServerResponse, url: URL, d
   if (reservation === 'pool_full') throw new PoolFullError(deps.config.maxClients);
   let start: StreamStart;
   try {
-    const opened = buildId === undefined ? deps.eventLog.openGlobalStream(lastEventId) : await deps.eventLog.openBuildStream(buildId, lastEventId);
+    const opened = buildId === undefined ? await deps.eventLog.openGlobalStream(lastEventId) : await deps.eventLog.openBuildStream(buildId, lastEventId);
     if ('isFinished' in opened) {
       // The client saw this build's `end`: 204 tells EventSource to stop reconnecting.
       deps.pool.unreserve(clientAddress);

@@ -14,10 +14,17 @@ const LINE_BREAK = /[\r\n]/;
  * (EventSource starts a new field at any CR or LF and dispatches on a blank line).
  */
 export function encodeFrame({ id, event, data }: Frame): string {
-  if (LINE_BREAK.test(id) || LINE_BREAK.test(event) || LINE_BREAK.test(data)) {
-    throw new Error('an SSE field must not contain a line break');
-  }
-  return `id: ${id}\nevent: ${event}\ndata: ${data}\n\n`;
+  if (LINE_BREAK.test(id)) throw new Error('an SSE field must not contain a line break');
+  return `id: ${id}\n${encodeFrameBody({ event, data })}`;
+}
+
+/**
+ * A frame without its `id:` line, which a cluster's Redis puts in front when it assigns the
+ * id (the bytes are then those of encodeFrame).
+ */
+export function encodeFrameBody({ event, data }: Omit<Frame, 'id'>): string {
+  if (LINE_BREAK.test(event) || LINE_BREAK.test(data)) throw new Error('an SSE field must not contain a line break');
+  return `event: ${event}\ndata: ${data}\n\n`;
 }
 
 /** The `retry:` field that tells EventSource how long to wait before reconnecting. */

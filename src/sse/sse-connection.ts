@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { StreamStart } from '../events/event-log.js';
-import type { FeedAppend } from '../events/feed.js';
+import type { FeedAppend, FeedSlice } from '../events/feed.js';
 import { encodeRetry } from './encode-frame.js';
 
 /** Limits of one connection's outgoing data. */
@@ -88,13 +88,13 @@ export class SseConnection {
 
   /** A flush of this client's feed. Only live clients take it; the others read it from history. */
   deliver(append: FeedAppend): void {
-    if (this.state !== 'live') return;
+    if (this.state !== 'live' || append.to <= this.cursor) return;
     if (append.from !== this.cursor || this.socket.writableLength + append.data.length > this.limits.maxUnsentBytes) {
       this.fallBehind();
       return;
     }
     this.write(append.data);
-    this.cursor += append.data.length;
+    this.cursor = append.to;
     if (append.isFinal) this.finish();
   }
 
@@ -135,22 +135,22 @@ export class SseConnection {
       }
       // Never more than fits under the unsent-bytes limit.
       const room = this.limits.maxUnsentBytes - this.socket.writableLength;
-      let data: Buffer | null;
+      let slice: FeedSlice | null;
       try {
-        data = await feed.read(this.cursor, Math.min(this.limits.readChunkBytes, room));
+        slice = await feed.readSlice(this.cursor, Math.min(this.limits.readChunkBytes, room));
       } catch {
         // The history cannot be read (a disk error): this client reconnects and gets a reset.
         this.destroy('error');
         return;
       }
       if (this.state !== 'catching-up') return;
-      if (data === null) {
+      if (slice === null) {
         // The global history dropped what this client had not read yet; it resumes with a reset.
         this.destroy('truncated');
         return;
       }
-      const isBelowLimit = this.write(data);
-      this.cursor += data.length;
+      const isBelowLimit = this.write(slice.data);
+      this.cursor = slice.next;
       if (!isBelowLimit) this.waitForDrain();
     }
   }
@@ -195,7 +195,7 @@ export class SseConnection {
   private onStall(): void {
     this.stallTimer = null;
     const hasProgressed = this.flushedBytes() > this.flushedAtStallCheck;
-    const behind = this.start.feed.head() - this.cursor + this.socket.writableLength;
+    const behind = this.start.feed.bytesAfter(this.cursor) + this.socket.writableLength;
     if (!hasProgressed && behind > this.limits.maxUnsentBytes) this.destroy('slow');
     else this.armStallTimer();
   }

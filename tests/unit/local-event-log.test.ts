@@ -9,10 +9,10 @@ import { LocalEventLog } from '../../src/events/local-event-log.js';
 async function readStream(start: StreamStart): Promise<string> {
   const parts = [start.preamble ?? ''];
   for (let at = start.from; at < start.feed.head(); ) {
-    const part = await start.feed.read(at, 1 << 20);
-    if (part === null) return `${parts.join('')}<unreadable>`;
-    parts.push(part.toString());
-    at += part.length;
+    const slice = await start.feed.readSlice(at, 1 << 20);
+    if (slice === null) return `${parts.join('')}<unreadable>`;
+    parts.push(slice.data.toString());
+    at = slice.next;
   }
   start.release();
   return parts.join('');

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { StreamStart } from '../../src/events/event-log.js';
-import type { Feed } from '../../src/events/feed.js';
+import type { Feed, FeedSlice } from '../../src/events/feed.js';
 import { encodeComment, encodeFrame } from '../../src/sse/encode-frame.js';
 import { SseConnection } from '../../src/sse/sse-connection.js';
 
@@ -38,11 +38,16 @@ class ControlledFeed implements Feed {
   isComplete(): boolean {
     return true;
   }
-  isKept(from: number): boolean {
-    return from >= 0 && from <= this.bytes.length;
+  bytesAfter(from: number): number {
+    return this.bytes.length - from;
   }
-  read(from: number, maxBytes: number): Promise<Buffer | null> {
-    return new Promise((resolve) => this.waiting.push(() => resolve(this.bytes.subarray(from, from + maxBytes))));
+  readSlice(from: number, maxBytes: number): Promise<FeedSlice | null> {
+    return new Promise((resolve) =>
+      this.waiting.push(() => {
+        const data = this.bytes.subarray(from, from + maxBytes);
+        resolve({ data, next: from + data.length });
+      }),
+    );
   }
   /** Lets the oldest waiting read complete; false when none is waiting. */
   releaseRead(): boolean {

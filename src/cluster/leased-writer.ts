@@ -1,0 +1,155 @@
+import type { BuildRecord } from '../builds/build-record.js';
+import { formatLogTime } from '../builds/format-time.js';
+import type { NewEvent } from '../events/event-log.js';
+import type { Logger } from '../logger.js';
+import { eventBody, type ClusterStore, type EventBody } from './cluster-store.js';
+
+/**
+ * Output a worker keeps while Redis does not take it. Past this, log lines are counted
+ * instead of kept, and a system line says how many were dropped once Redis answers again.
+ */
+export const MAX_PENDING_BYTES = 64 << 20;
+const RETRY_MS = [50, 100, 250, 500, 1000];
+
+interface Batch {
+  readonly number: number;
+  readonly events: EventBody[];
+  readonly record: BuildRecord | null;
+  readonly isEnd: boolean;
+}
+
+/**
+ * The writes of one running build to Redis, under the lease its worker took: events and
+ * record changes of a tick go out as one batch (one script), one batch at a time, in order.
+ * A batch whose answer is lost (a dropped connection) is sent again with the same number, and
+ * Redis applies it once. A write refused because the lease is gone (the worker was declared
+ * lost, or Redis lost the build) stops the build: nothing of it is written any more.
+ */
+export class LeasedBuildWriter {
+  private events: EventBody[] = [];
+  private record: string | null = null;
+  private isEndPending = false;
+  private pendingBytes = 0;
+  private inFlightBytes = 0;
+  private droppedLines = 0;
+  private nextBatch = 1;
+  private inFlight: Batch | null = null;
+  private scheduled: NodeJS.Immediate | null = null;
+  private isFenced = false;
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly store: ClusterStore,
+    private readonly build: BuildRecord['build'],
+    private readonly lease: string,
+    private readonly onFenced: (reason: 'fenced' | 'gone') => void,
+    private readonly logger: Logger,
+  ) {}
+
+  append(event: NewEvent): void {
+    if (this.isFenced) return;
+    const body = eventBody(event);
+    if (event.event === 'log' && this.bytesPending > MAX_PENDING_BYTES) {
+      this.droppedLines += 1;
+      return;
+    }
+    if (event.event === 'end') this.isEndPending = true;
+    this.events.push(body);
+    this.pendingBytes += body[1].length;
+    this.schedule();
+  }
+
+  save(record: BuildRecord): void {
+    if (this.isFenced) return;
+    this.record = JSON.stringify(record);
+    this.schedule();
+  }
+
+  /** Resolves once everything given so far is in Redis (or can never be). */
+  drained(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Bytes not yet in Redis: waiting for the next batch, or in the batch being sent. */
+  get bytesPending(): number {
+    return this.pendingBytes + this.inFlightBytes;
+  }
+
+  private isIdle(): boolean {
+    return this.isFenced || (this.inFlight === null && this.events.length === 0 && this.record === null && this.scheduled === null);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = null;
+      void this.sendNext();
+    });
+  }
+
+  private takeBatch(): Batch | null {
+    if (this.events.length === 0 && this.record === null) return null;
+    const events = this.events;
+    if (this.droppedLines > 0) {
+      const text = `${this.droppedLines} lines of output were dropped: Redis did not take them and the worker's buffer (${MAX_PENDING_BYTES >> 20} MiB) was full`;
+      const nowMs = Date.now();
+      events.unshift(eventBody({ buildId: this.build.id, event: 'log', data: { build: this.build.id, step: null, stream: 'system', time: formatLogTime(nowMs), ts: nowMs, text, eol: true } }));
+      this.droppedLines = 0;
+    }
+    const batch: Batch = { number: this.nextBatch, events, record: this.record === null ? null : (JSON.parse(this.record) as BuildRecord), isEnd: this.isEndPending };
+    this.nextBatch += 1;
+    this.events = [];
+    this.record = null;
+    this.isEndPending = false;
+    this.pendingBytes = 0;
+    return batch;
+  }
+
+  private async sendNext(): Promise<void> {
+    const batch = this.takeBatch();
+    if (!batch) {
+      this.notifyIfIdle();
+      return;
+    }
+    this.inFlight = batch;
+    this.inFlightBytes = batch.events.reduce((sum, [, body]) => sum + body.length, 0);
+    for (let attempt = 0; !this.isFenced; attempt += 1) {
+      try {
+        const reply = await this.store.commit(
+          { build: this.build },
+          { expectedLease: this.lease, newLease: batch.isEnd ? 'done' : null, batch: batch.number, record: batch.record, isEnd: batch.isEnd, events: batch.events },
+        );
+        if (reply === 'fenced' || reply === 'gone') {
+          this.isFenced = true;
+          this.logger.warn({ build: this.build.id, reply }, 'Redis refused a write to a build this worker no longer holds; it is stopped');
+          this.onFenced(reply);
+        }
+        break;
+      } catch (error) {
+        // Kept in memory and sent again with the same batch number: applied once, whatever the failure.
+        if (attempt === 0) this.logger.warn({ build: this.build.id, err: error }, 'Redis did not take a build write; retrying');
+        await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]!);
+      }
+    }
+    this.inFlightBytes = 0;
+    this.inFlight = null;
+    if (this.isFenced) {
+      this.events = [];
+      this.record = null;
+      this.notifyIfIdle();
+      return;
+    }
+    if (this.events.length > 0 || this.record !== null) void this.sendNext();
+    else this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
