@@ -120,8 +120,9 @@ export class ClusterBuilds implements Builds {
       this.now,
     );
     run.finishUnstarted(stop);
-    const reply = await this.store.commit(saved, { expectedLease: 'queued', newLease: 'done', record: saved, isEnd: true, events: events.map(eventBody) });
-    if (reply !== 'ok') return null;
+    // Batch 1: a queued build has had no batch yet, so a resent write is known as such ('dup').
+    const reply = await this.store.commit(saved, { expectedLease: 'queued', newLease: 'done', batch: 1, record: saved, isEnd: true, events: events.map(eventBody) });
+    if (reply !== 'ok' && reply !== 'dup') return null;
     await this.queue.remove(record.build.id).catch(() => 0);
     return snapshot(saved.build);
   }

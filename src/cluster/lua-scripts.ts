@@ -37,6 +37,8 @@ end
  * has key (1/0), build key prefix, then the `build` event (name, body).
  */
 const ADMIT = `${APPEND_EVENTS}
+-- Sent again after a dropped connection (ioredis resends what got no answer): already admitted.
+if redis.call('EXISTS', KEYS[5]) == 1 then return {'created'} end
 if ARGV[8] == '1' then
   local existing = redis.call('GET', KEYS[1])
   if existing then
@@ -65,6 +67,7 @@ return {'created'}
 const CLAIM = `
 local lease = redis.call('HGET', KEYS[1], 'lease')
 if not lease then return {'gone'} end
+if lease == ARGV[2] then return {'claimed', redis.call('HGET', KEYS[1], 'record')} end
 if lease ~= 'queued' then return {'taken', lease} end
 redis.call('HSET', KEYS[1], 'lease', ARGV[2], 'bseq', 0, 'worker', ARGV[3])
 redis.call('SREM', KEYS[2], ARGV[1])
