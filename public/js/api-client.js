@@ -43,6 +43,7 @@ export function createApiClient({ tokens, askToken }) {
     json,
     projects: () => json('/api/projects').then(({ body }) => body.projects),
     builds: (limit = 50) => json(`/api/builds?limit=${limit}`).then(({ body }) => body.builds),
+    workers: () => json('/api/workers').then(({ body }) => body.workers),
     build: (id) => json(`/api/builds/${encodeURIComponent(id)}`).then(({ body }) => body),
     startBuild: (projectPath) =>
       json('/api/project/build', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ projectPath }) }),

@@ -1,8 +1,10 @@
 import { elapsedMs, formatDuration, isFinished, projectName, statusLabel } from './format.js';
+import { workerCaption } from './worker-row.js';
 
 /**
  * The selected build's heading: project, status badge, elapsed time (live while it runs),
- * exit code, and the actions that depend on its state (Cancel, Download).
+ * the worker that runs it (none while it is queued), exit code, and the actions that depend on
+ * its state (Cancel, Download).
  */
 export class BuildSummary {
   constructor(root) {
@@ -10,6 +12,7 @@ export class BuildSummary {
     this.path = root.querySelector('#build-path');
     this.badge = root.querySelector('#build-badge');
     this.elapsed = root.querySelector('#build-elapsed');
+    this.worker = root.querySelector('#build-worker');
     this.exitCode = root.querySelector('#build-exit');
     this.steps = root.querySelector('#build-steps');
     this.cancel = root.querySelector('#cancel-button');
@@ -35,6 +38,8 @@ export class BuildSummary {
     const status = build?.status ?? 'loading';
     this.badge.className = `badge status-${status}`;
     this.badge.textContent = statusLabel(status);
+    this.worker.textContent = workerCaption(build);
+    this.worker.hidden = this.worker.textContent === '';
     this.exitCode.textContent = build && build.exitCode !== null ? `exit code ${build.exitCode}` : '';
     this.cancel.disabled = !build || isFinished(build.status);
     this.download.href = `/api/builds/${encodeURIComponent(buildId)}/log?raw=1`;

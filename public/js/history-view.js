@@ -1,7 +1,8 @@
 import { formatDuration, projectName, shortDateTime, statusLabel } from './format.js';
 import { formatHash } from './permalink.js';
+import { workerCaption } from './worker-row.js';
 
-/** The list of recent builds, newest first; each is a link to `#build=<id>`. */
+/** The list of recent builds, newest first; each is a link to `#build=<id>` and names its worker once it has one. */
 export class HistoryView {
   constructor(list, empty) {
     this.list = list;
@@ -30,6 +31,13 @@ export class HistoryView {
         took.className = 'duration';
         took.textContent = formatDuration(build.durationMs);
         link.append(name, ' ', badge, ' ', when, ' ', took);
+        const caption = workerCaption(build);
+        if (caption) {
+          const worker = document.createElement('span');
+          worker.className = 'worker';
+          worker.textContent = caption;
+          link.append(' ', worker);
+        }
         item.append(link);
         return item;
       }),

@@ -16,10 +16,14 @@ import { StreamHub } from './stream-hub.js';
 import { createTokenPrompt } from './token-dialog.js';
 import { TokenStore } from './token-store.js';
 import { onNextFrame } from './frame.js';
+import { Poller } from './poller.js';
+import { SidebarTabs } from './sidebar-tabs.js';
+import { WorkersView } from './workers-view.js';
 
 /** The page: wires the API, the shared streams and the views together. */
 
 const HISTORY_LIMIT = 50;
+const WORKERS_POLL_MS = 2000;
 const SHOW_TIME_KEY = 'buildlog.showTime';
 
 const $ = (selector) => document.querySelector(selector);
@@ -274,6 +278,29 @@ $('#cancel-button').addEventListener('click', async () => {
     showNotice(error instanceof ApiError && error.code === 'not_running' ? 'That build is already over.' : `Could not cancel: ${error.message}`);
   }
 });
+
+// ---- the workers (GET /api/workers), polled only while their tab is shown in a visible page ----
+
+const workersView = new WorkersView($('#workers-list'), $('#workers-message'));
+
+async function refreshWorkers() {
+  try {
+    workersView.render(await api.workers());
+  } catch (error) {
+    workersView.showError(`Could not list the workers: ${error.message}`);
+    // The user dismissed the token dialog: asking again every 2 s would nag, so wait for a token.
+    if (error instanceof ApiError && error.status === 401) await tokens.next();
+  }
+}
+
+const workersPoller = new Poller({ task: refreshWorkers, intervalMs: WORKERS_POLL_MS });
+const sidebarTabs = new SidebarTabs($('.sidebar-tabs'), { onSelect: updateWorkersPolling });
+
+function updateWorkersPolling() {
+  if (sidebarTabs.current === 'workers' && document.visibilityState === 'visible') workersPoller.start();
+  else workersPoller.stop();
+}
+document.addEventListener('visibilitychange', updateWorkersPolling);
 
 // ---- starting builds ----
 

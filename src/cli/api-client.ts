@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Build } from '../builds/build-record.js';
+import type { WorkerInfo } from '../builds/worker-info.js';
 import { CliError, throwIfAborted } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 import { describeNetworkError, describeRetryableAnswer, errorForStatus, isRetryableStatus, retryAfterMs } from './http-failure.js';
@@ -66,6 +67,14 @@ export class ApiClient {
     const body = await this.readJson<{ builds?: Build[] }>(response, 'list builds', [200]);
     if (!Array.isArray(body.builds)) throw new CliError(ExitCode.protocol, 'list builds: the answer has no builds array');
     return body.builds.map(checkedBuild);
+  }
+
+  /** The processes that run builds (GET /api/workers). */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    const response = await this.send('list workers', '/api/workers', {});
+    const body = await this.readJson<{ workers?: unknown }>(response, 'list workers', [200]);
+    if (!Array.isArray(body.workers)) throw new CliError(ExitCode.protocol, 'list workers: the answer has no workers array');
+    return body.workers.map(checkedWorker);
   }
 
   /** Cancels a build; a build that is already over is reported, not thrown (a retried cancel lands there). */
@@ -151,4 +160,19 @@ function checkedBuild(build: unknown): Build {
     throw new CliError(ExitCode.protocol, `the server's answer holds no build: ${JSON.stringify(build)?.slice(0, 200)}`);
   }
   return candidate as Build;
+}
+
+/** Insists on the fields the workers table shows, as checkedBuild does for builds. */
+function checkedWorker(worker: unknown): WorkerInfo {
+  const candidate = worker as Partial<WorkerInfo> | undefined;
+  if (
+    typeof candidate?.name !== 'string' ||
+    typeof candidate.status !== 'string' ||
+    !Array.isArray(candidate.builds) ||
+    typeof candidate.maxConcurrentBuilds !== 'number' ||
+    typeof candidate.lastSeenAt !== 'string'
+  ) {
+    throw new CliError(ExitCode.protocol, `the server's answer holds no worker: ${JSON.stringify(worker)?.slice(0, 200)}`);
+  }
+  return candidate as WorkerInfo;
 }

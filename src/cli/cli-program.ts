@@ -8,6 +8,7 @@ import { runCancelCommand } from './commands/cancel-command.js';
 import { runDoctorCommand } from './commands/doctor-command.js';
 import { runListCommand } from './commands/list-command.js';
 import { runLogsCommand } from './commands/logs-command.js';
+import { runWorkersCommand } from './commands/workers-command.js';
 import { ExitCode } from './exit-codes.js';
 import { LogPrinter, type LogPrinterOptions } from './log-printer.js';
 import type { Output } from './write-output.js';
@@ -93,6 +94,14 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .action(async (options: ConnectionOptions & { limit: number; json?: boolean }) => {
       const context = createContext(io, options, printerOptions(io, {}));
       setExitCode(await runListCommand(context, { limit: options.limit, json: options.json === true }));
+    });
+
+  withConnectionOptions(program.command('workers'), io)
+    .description('list the processes that run builds: status, slots taken, when last seen, and the builds they run')
+    .option('--json', 'print the workers as JSON')
+    .action(async (options: ConnectionOptions & { json?: boolean }) => {
+      const context = createContext(io, options, printerOptions(io, {}));
+      setExitCode(await runWorkersCommand(context, { json: options.json === true }));
     });
 
   withConnectionOptions(program.command('cancel'), io)

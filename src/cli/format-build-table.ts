@@ -1,9 +1,13 @@
 import dayjs from 'dayjs';
 import type { Build } from '../builds/build-record.js';
+import { formatTable } from './format-table.js';
 
-const HEADERS = ['ID', 'STATUS', 'EXIT', 'DURATION', 'CREATED', 'PROJECT'] as const;
+const HEADERS = ['ID', 'STATUS', 'EXIT', 'DURATION', 'CREATED', 'WORKER', 'PROJECT'] as const;
 
-/** Builds as an aligned text table, one row each, the project path last so that it never truncates. */
+/**
+ * Builds as an aligned text table, one row each, the project path last so that it never
+ * truncates. WORKER is `-` while a build is queued (Build.worker is null then).
+ */
 export function formatBuildTable(builds: readonly Build[]): string {
   if (builds.length === 0) return 'No builds yet.\n';
   const rows = builds.map((build) => [
@@ -12,11 +16,11 @@ export function formatBuildTable(builds: readonly Build[]): string {
     build.exitCode === null ? '-' : String(build.exitCode),
     build.durationMs === null ? '-' : formatDuration(build.durationMs),
     dayjs(build.createdAt).format('YYYY-MM-DD HH:mm:ss'),
+    // A record written before builds named their worker has no field at all.
+    build.worker ?? '-',
     build.projectPath,
   ]);
-  const table = [[...HEADERS], ...rows];
-  const widths = HEADERS.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  return table.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n') + '\n';
+  return formatTable(HEADERS, rows);
 }
 
 /** 850 ms → `0.9s`, 75 s → `1m15s`. */

@@ -6,6 +6,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { announcedBuildId, runCli, startCli } from './cli-process.js';
 
 const TOKEN = 's3cret-token';
+const WORKER_NAME = 'cli-test-worker';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
 describe('buildlog against a server that needs a token', () => {
@@ -16,7 +17,7 @@ describe('buildlog against a server that needs a token', () => {
   beforeAll(async () => {
     projects = makeProjectsRoot();
     projects.configure('slow', { seconds: 60 });
-    server = await startTestServer({ PROJECTS_ROOT: projects.root, AUTH_TOKEN: TOKEN, RETRY_MS: '100' });
+    server = await startTestServer({ PROJECTS_ROOT: projects.root, AUTH_TOKEN: TOKEN, RETRY_MS: '100', WORKER_NAME });
     const result = await runCli(['build', 'failing', '--server', server.url, '--token', TOKEN]);
     failed = { id: announcedBuildId(result.stderr)!, stdout: result.stdout, stderr: result.stderr };
   });
@@ -111,9 +112,11 @@ describe('buildlog against a server that needs a token', () => {
       const result = await runCli(['list', '--server', server.url, '--token', TOKEN]);
       expect(result.code).toBe(0);
       const [header, ...rows] = result.stdout.trimEnd().split('\n');
-      expect(header).toMatch(/^ID +STATUS +EXIT +DURATION +CREATED +PROJECT$/);
+      expect(header).toMatch(/^ID +STATUS +EXIT +DURATION +CREATED +WORKER +PROJECT$/);
       const row = rows.find((line) => line.startsWith(`${failed.id} `))!;
-      expect(row).toMatch(new RegExp(`^${failed.id} +failed +3 +\\d+\\.\\ds +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +${projects.project('failing')}$`));
+      expect(row).toMatch(
+        new RegExp(`^${failed.id} +failed +3 +\\d+\\.\\ds +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +${WORKER_NAME} +${projects.project('failing')}$`),
+      );
     });
 
     it('prints the builds as JSON with --json, and honours --limit', async () => {
@@ -122,6 +125,38 @@ describe('buildlog against a server that needs a token', () => {
       const { builds } = JSON.parse(result.stdout) as { builds: Array<{ id: string }> };
       const all = (await request(`${server.url}/api/builds`, { headers: AUTH })).json.builds as Array<{ id: string }>;
       expect(builds.map((b) => b.id)).toEqual([all[0]!.id]);
+    });
+  });
+
+  describe('workers', () => {
+    it("lists this server's one worker as a table: busy with the build it runs, then idle", async () => {
+      const cli = startCli(['build', 'slow', '--server', server.url, '--token', TOKEN]);
+      await cli.waitForOutput((stdout) => stdout.includes('tick 1\n'), 'the first tick');
+      const id = announcedBuildId(cli.stderr())!;
+      const busy = await runCli(['workers', '--server', server.url, '--token', TOKEN]);
+      expect(busy.code).toBe(0);
+      expect(busy.stdout.split('\n')[0]).toMatch(/^NAME +STATUS +SLOTS +LAST SEEN +BUILDS$/);
+      expect(busy.stdout.split('\n').slice(1)).toEqual([expect.stringMatching(new RegExp(`^${WORKER_NAME} +busy +1/2 +\\d+s ago +${id}$`)), '']);
+
+      expect((await runCli(['cancel', id, '--server', server.url, '--token', TOKEN])).code).toBe(0);
+      expect((await cli.done).code).toBe(125);
+      const idle = await runCli(['workers', '--server', server.url, '--token', TOKEN]);
+      expect(idle.stdout).toMatch(new RegExp(`^${WORKER_NAME} +idle +0/2 +\\d+s ago +-$`, 'm'));
+    });
+
+    it('prints the workers as the JSON of GET /api/workers with --json', async () => {
+      const result = await runCli(['workers', '--json', '--server', server.url, '--token', TOKEN]);
+      expect(result.code).toBe(0);
+      const { workers } = JSON.parse(result.stdout) as { workers: Array<Record<string, unknown>> };
+      expect(workers).toEqual([
+        { name: WORKER_NAME, status: 'idle', builds: [], maxConcurrentBuilds: 2, startedAt: expect.any(String), lastSeenAt: expect.any(String) },
+      ]);
+    });
+
+    it('exits 77 without the token', async () => {
+      const result = await runCli(['workers', '--server', server.url]);
+      expect(result.code).toBe(77);
+      expect(result.stderr).toContain('list workers');
     });
   });
 
@@ -183,7 +218,7 @@ describe('buildlog usage', () => {
     const main = await runCli(['--help']);
     expect(main.code).toBe(0);
     expect(main.stdout).toContain('Exit codes:');
-    for (const command of ['build', 'logs', 'list', 'cancel']) {
+    for (const command of ['build', 'logs', 'list', 'workers', 'cancel']) {
       const result = await runCli([command, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`Usage: buildlog ${command}`);

@@ -5,6 +5,7 @@
  * runs them as they are (no transform), and maps the page's `/vendor/ansi_up.js` to the file
  * the server serves there (jest.config.ts).
  */
+import type { WorkerInfo } from '../../src/builds/worker-info.js';
 import type { LogEventData } from '../../src/events/event-data.js';
 
 export interface TerminalLineApi {
@@ -80,6 +81,45 @@ export interface FormatModule {
   shortDateTime(iso: string, now?: Date): string;
   statusLabel(status: string): string;
   isFinished(status: string): boolean;
+}
+
+/** A worker as GET /api/workers lists it: the server's own type. */
+export type { WorkerInfo } from '../../src/builds/worker-info.js';
+
+export interface WorkerRowApi {
+  readonly name: string;
+  readonly status: string;
+  readonly statusLabel: string;
+  readonly statusClass: string;
+  readonly builds: readonly { id: string; href: string }[];
+  readonly slots: string;
+  readonly lastSeen: string;
+  readonly lastSeenAt: string;
+}
+
+export interface WorkerRowModule {
+  WORKER_STATUSES: readonly string[];
+  workerStatusLabel(status: string): string;
+  formatAgo(ms: number | null): string;
+  workerCaption(build: { worker?: string | null } | null): string;
+  workerRow(worker: WorkerInfo, nowMs: number): WorkerRowApi;
+  workerRows(workers: readonly WorkerInfo[], nowMs: number): WorkerRowApi[];
+}
+
+/** The timer functions a Poller is given (globalThis in the page). */
+export interface PollerTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface PollerApi {
+  readonly isRunning: boolean;
+  start(): void;
+  stop(): void;
+}
+
+export interface PollerModule {
+  Poller: new (options: { task: () => Promise<void>; intervalMs: number; timers: PollerTimers }) => PollerApi;
 }
 
 export interface LineHtmlModule {
