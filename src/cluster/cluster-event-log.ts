@@ -7,13 +7,15 @@ import { GLOBAL_FEED, type FeedAppend } from '../events/feed.js';
 import type { Logger } from '../logger.js';
 import { encodeFrame } from '../sse/encode-frame.js';
 import { ClusterBuildFeed, ClusterGlobalFeed, parseEntries, type StreamEntry } from './cluster-feeds.js';
+import { FrameChunkCache } from './frame-chunk-cache.js';
 import { parseRecord, type ClusterStore } from './cluster-store.js';
 import type { ClusterRedis } from './redis-client.js';
 import type { RedisHealth } from './redis-health.js';
 
 /** How long one blocking read waits for new events; between two, the epoch is checked. */
 const BLOCK_MS = 2000;
-const ENTRIES_PER_READ = 1000;
+/** Entries per blocking read: a few MB at most of typical lines, and bounded for long ones. */
+const ENTRIES_PER_READ = 256;
 const RESET_DATA = JSON.stringify({ reason: 'history_truncated' } satisfies ResetEventData);
 
 /**
@@ -29,6 +31,7 @@ export class ClusterEventLog implements EventStreams {
   private lastEntryId = '0-0';
   private liveHead = 0;
   private readonly global: ClusterGlobalFeed;
+  private readonly chunks: FrameChunkCache;
   private readonly builds = new Map<string, ClusterBuildFeed>();
   private readonly appendListeners = new Set<(appends: readonly FeedAppend[]) => void>();
   private readonly resetListeners = new Set<() => void>();
@@ -44,6 +47,7 @@ export class ClusterEventLog implements EventStreams {
     private readonly logger: Logger,
   ) {
     this.global = new ClusterGlobalFeed(store.redis, store.keys, () => this.liveHead);
+    this.chunks = new FrameChunkCache(store.redis);
   }
 
   async start(): Promise<void> {
@@ -136,7 +140,7 @@ export class ClusterEventLog implements EventStreams {
   private attach(buildId: string): ClusterBuildFeed {
     let feed = this.builds.get(buildId);
     if (!feed) {
-      feed = new ClusterBuildFeed(buildId, this.store.redis, this.store.keys);
+      feed = new ClusterBuildFeed(buildId, this.store.redis, this.store.keys, this.chunks);
       this.builds.set(buildId, feed);
     }
     feed.readers += 1;

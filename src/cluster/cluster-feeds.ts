@@ -1,15 +1,33 @@
 import type { Redis } from 'ioredis';
 import { GLOBAL_FEED, type Feed, type FeedSlice } from '../events/feed.js';
 import type { ClusterKeys } from './cluster-keys.js';
+import { CHUNK_FRAMES, sliceChunk, type FrameChunkCache } from './frame-chunk-cache.js';
 
 /** Frames read from Redis at once while catching up, at most. */
 const MAX_FRAMES_PER_READ = 2000;
-/** A guess at a frame's size, to turn a byte budget into a count of frames. */
+/**
+ * What a frame is taken to weigh before a feed has read any: high, so that a first read of a
+ * build that prints long lines (a frame may reach a few hundred KiB) stays near its byte budget.
+ */
+const FIRST_GUESS_FRAME_BYTES = 8192;
+/** A typical log line's frame: for judging how far behind a reader is. */
 const TYPICAL_FRAME_BYTES = 256;
 const END_FIELD = Buffer.from('\nevent: end\n');
 
-function framesFor(maxBytes: number): number {
-  return Math.max(1, Math.min(MAX_FRAMES_PER_READ, Math.floor(maxBytes / TYPICAL_FRAME_BYTES)));
+/**
+ * How many frames to ask Redis for to get about maxBytes, from the frames read so far: reads
+ * are counted in frames, and a byte budget is what keeps a reader's memory bounded.
+ */
+class FrameSizeGuess {
+  private bytesPerFrame = FIRST_GUESS_FRAME_BYTES;
+
+  framesFor(maxBytes: number): number {
+    return Math.max(1, Math.min(MAX_FRAMES_PER_READ, Math.floor(maxBytes / this.bytesPerFrame)));
+  }
+
+  learn(bytes: number, frames: number): void {
+    if (frames > 0) this.bytesPerFrame = Math.max(64, Math.ceil(bytes / frames));
+  }
 }
 
 /** One entry of the cluster's event stream, as the reader gets it. */
@@ -46,6 +64,7 @@ export function parseEntries(raw: ReadonlyArray<[Buffer, Buffer[]]>): StreamEntr
 export class ClusterGlobalFeed implements Feed {
   readonly key = GLOBAL_FEED;
   private highestSeen = 0;
+  private readonly sizes = new FrameSizeGuess();
 
   constructor(
     private readonly redis: Redis,
@@ -71,8 +90,9 @@ export class ClusterGlobalFeed implements Feed {
   }
 
   async readSlice(from: number, maxBytes: number): Promise<FeedSlice | null> {
-    const raw = (await this.redis.xrangeBuffer(this.keys.events, `${from + 1}-0`, '+', 'COUNT', framesFor(maxBytes))) as Array<[Buffer, Buffer[]]>;
+    const raw = (await this.redis.xrangeBuffer(this.keys.events, `${from + 1}-0`, '+', 'COUNT', this.sizes.framesFor(maxBytes))) as Array<[Buffer, Buffer[]]>;
     const entries = parseEntries(raw);
+    this.sizes.learn(entries.reduce((sum, entry) => sum + entry.frame.length, 0), entries.length);
     // Every event has its number in the stream: a gap means the stream was trimmed past this reader.
     if (entries.length === 0) return from < this.head() ? null : { data: Buffer.alloc(0), next: from };
     if (entries[0]!.global !== from + 1) return null;
@@ -94,12 +114,14 @@ export class ClusterGlobalFeed implements Feed {
 export class ClusterBuildFeed implements Feed {
   private headNumber = 0;
   private isEnded = false;
+  private readonly sizes = new FrameSizeGuess();
   readers = 0;
 
   constructor(
     readonly key: string,
     private readonly redis: Redis,
     private readonly keys: ClusterKeys,
+    private readonly chunks: FrameChunkCache,
   ) {}
 
   head(): number {
@@ -116,7 +138,16 @@ export class ClusterBuildFeed implements Feed {
   }
 
   async readSlice(from: number, maxBytes: number): Promise<FeedSlice | null> {
-    const frames = await this.redis.lrangeBuffer(this.keys.frames(this.key), from, from + framesFor(maxBytes) - 1);
+    const index = Math.floor(from / CHUNK_FRAMES);
+    if ((index + 1) * CHUNK_FRAMES <= this.headNumber) {
+      const chunk = await this.chunks.fullChunk(this.keys.frames(this.key), index);
+      if (chunk) {
+        const { data, frames } = sliceChunk(chunk, from - index * CHUNK_FRAMES, maxBytes);
+        return { data, next: from + frames };
+      }
+    }
+    const frames = await this.redis.lrangeBuffer(this.keys.frames(this.key), from, from + this.sizes.framesFor(maxBytes) - 1);
+    this.sizes.learn(frames.reduce((sum, frame) => sum + frame.length, 0), frames.length);
     if (frames.length === 0) return from < this.headNumber ? null : { data: Buffer.alloc(0), next: from };
     const next = from + frames.length;
     this.noteHead(next, frames.at(-1)!.includes(END_FIELD));
