@@ -43,8 +43,13 @@ export interface StoredBuild {
  * that append events. Each change is one script (lua-scripts.ts); reads are plain commands.
  */
 export class ClusterStore {
-  /** Used only if Redis has no epoch yet (a new or emptied Redis): whoever writes first sets it. */
-  private readonly epochCandidate = crypto.randomBytes(4).toString('hex');
+  /**
+   * Used only if Redis has no epoch (a new or emptied Redis): whoever writes first sets it.
+   * New for every call: a process that set the epoch before Redis lost it must not set the same again.
+   */
+  private get epochCandidate(): string {
+    return crypto.randomBytes(5).toString('hex');
+  }
 
   constructor(
     readonly redis: ClusterRedis,
@@ -140,8 +145,9 @@ export class ClusterStore {
   }
 
   async epoch(): Promise<string> {
-    await this.redis.set(this.keys.epoch, this.epochCandidate, 'NX');
-    return (await this.redis.get(this.keys.epoch)) ?? this.epochCandidate;
+    const candidate = this.epochCandidate;
+    await this.redis.set(this.keys.epoch, candidate, 'NX');
+    return (await this.redis.get(this.keys.epoch)) ?? candidate;
   }
 
   private async records(ids: readonly string[]): Promise<Build[]> {
