@@ -83,6 +83,22 @@ export class ClusterBuilds implements Builds {
     return build;
   }
 
+  /**
+   * Queues again the builds that are queued in Redis but have no job (their API process died
+   * between admitting and queueing them): BullMQ takes a job id once, so a build that has its
+   * job is left as it is.
+   */
+  async requeueOrphans(minAgeMs: number): Promise<void> {
+    if (!this.health.isAvailable) return;
+    for (const buildId of await this.store.redis.smembers(this.store.keys.queued)) {
+      const stored = await this.store.get(buildId);
+      if (!stored || stored.lease !== 'queued' || this.now() - Date.parse(stored.record.build.createdAt) < minAgeMs) continue;
+      if (await this.queue.getJob(buildId)) continue;
+      this.logger.warn({ build: buildId }, 'a queued build had no job in the queue; queued it again');
+      await this.queue.add('build', { buildId }, { jobId: buildId, removeOnComplete: true, removeOnFail: true });
+    }
+  }
+
   async workers(): Promise<WorkerInfo[]> {
     this.health.assertAvailable();
     return readWorkers(this.store, this.settings.workerLostMs, this.now());

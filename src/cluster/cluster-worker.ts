@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isTerminal } from '../builds/build-record.js';
+import { isTerminal, type BuildRecord } from '../builds/build-record.js';
 import { BuildRun, type BuildRunSettings, type StopReason } from '../builds/build-run.js';
 import { killOrphans } from '../builds/orphans.js';
 import { readProcessTable } from '../builds/process-table.js';
@@ -95,12 +95,26 @@ export class ClusterWorker {
   }
 
   private async process(job: Job<BuildJob>): Promise<void> {
-    if (this.isStopping) return;
     const { buildId } = job.data;
     const token = `${this.name}/${crypto.randomBytes(8).toString('hex')}`;
     const reply = await this.store.claim(buildId, token, this.name);
     if (reply[0] !== 'claimed') return; // cancelled while queued, or deleted
     const record = parseRecord(reply[1]);
+    if (this.isStopping) {
+      // Taken in the moment the queue was closing: ended here rather than left queued with no job.
+      await this.runBuild(record, token, (run) => run.finishUnstarted({ status: 'interrupted', cause: `the worker ${this.name} was shutting down` }));
+      return;
+    }
+    await this.runBuild(record, token, async (run) => {
+      if ((await this.store.get(buildId))?.isCancelRequested) run.requestStop(cancelStop());
+      await run.run();
+    });
+    await this.prune().catch((error: unknown) => this.logger.warn({ err: error }, 'pruning builds failed'));
+  }
+
+  /** Runs a build this worker holds the lease of, and waits until all it wrote is in Redis. */
+  private async runBuild(record: BuildRecord, token: string, drive: (run: BuildRun) => void | Promise<void>): Promise<void> {
+    const buildId = record.build.id;
     const writer = new LeasedBuildWriter(this.store, record.build, token, () => this.onFenced(buildId), this.logger);
     const run = new BuildRun(
       record,
@@ -122,14 +136,12 @@ export class ClusterWorker {
     this.active.set(buildId, { run, writer });
     void this.heartbeat().catch(() => {});
     try {
-      if ((await this.store.get(buildId))?.isCancelRequested) run.requestStop(cancelStop());
-      await run.run();
+      await drive(run);
       await writer.drained();
     } finally {
       this.active.delete(buildId);
       void this.heartbeat().catch(() => {});
     }
-    await this.prune().catch((error: unknown) => this.logger.warn({ err: error }, 'pruning builds failed'));
   }
 
   private cancel(buildId: string): void {

@@ -19,6 +19,10 @@ import { connectRedis, redactRedisUrl, waitForRedis, STARTUP_WAIT_MS, type Clust
 import { RedisHealth } from './redis-health.js';
 import { createWorkerApp } from './worker-app.js';
 
+/** How often API processes look for queued builds without a job, and how old such a build must be. */
+const ORPHAN_CHECK_MS = 5000;
+const ORPHAN_MIN_AGE_MS = 10000;
+
 /** Redis could not be reached at start-up: the process stops with this one line. */
 export class RedisStartupError extends Error {
   override name = 'RedisStartupError';
@@ -68,6 +72,7 @@ export async function startClusterServer(config: Config, options: ServerOptions)
   let eventLog: ClusterEventLog | null = null;
   let queue: Queue<BuildJob> | null = null;
   let reaper: LostWorkerReaper | null = null;
+  let orphanTimer: NodeJS.Timeout | null = null;
   let handle: Parameters<typeof serveHttp>[2];
   if (config.role === 'worker') {
     const metrics = createMetrics({ pool, countBuilds: () => new Map(), eventsAppended: () => 0 });
@@ -81,6 +86,8 @@ export async function startClusterServer(config: Config, options: ServerOptions)
     const service = new ClusterBuilds(store, queue, health, { maxQueuedBuilds: config.maxQueuedBuilds, workerLostMs: config.workerLostMs, run: runSettings }, logger);
     reaper = new LostWorkerReaper(store, health, config.workerLostMs, logger);
     reaper.start();
+    orphanTimer = setInterval(() => void service.requeueOrphans(ORPHAN_MIN_AGE_MS).catch(() => {}), ORPHAN_CHECK_MS);
+    orphanTimer.unref();
     const events = eventLog;
     const metrics = createMetrics({ pool, countBuilds: () => service.countByStatus(), eventsAppended: () => events.eventsAppended });
     const app = createApp({ config, service, eventLog, metrics, logger, checkHealth });
@@ -105,6 +112,7 @@ export async function startClusterServer(config: Config, options: ServerOptions)
         server.closeIdleConnections();
         await worker?.shutdown();
         reaper?.stop();
+        if (orphanTimer) clearInterval(orphanTimer);
         pool.endAll('shutdown');
         eventLog?.close();
         await queue?.close().catch(() => {});
