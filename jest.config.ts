@@ -11,16 +11,19 @@ const typescript: Config = {
 };
 
 /**
- * Three projects: `node` (npm test) needs nothing but Node, and runs the page's pure modules
- * too (tests/page); `browser` (npm run test:browser) drives Debian's Chromium and `proxy`
- * (npm run test:proxy) puts the server behind Debian's nginx, each checked for before it starts.
+ * Four projects: `node` (npm test) needs nothing but Node, and runs the page's pure modules
+ * too (tests/page); `browser` (npm run test:browser) drives Debian's Chromium, `proxy`
+ * (npm run test:proxy) puts the server behind Debian's nginx and `cluster` (npm run
+ * test:cluster) runs several server processes on redis-servers of its own, each checked for
+ * before it starts.
  */
 const config: Config = {
   testTimeout: 30000,
   projects: [
-    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/browser/', '<rootDir>/tests/proxy/'] },
+    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/browser/', '<rootDir>/tests/proxy/', '<rootDir>/tests/cluster/'] },
     { ...typescript, displayName: 'browser', roots: ['<rootDir>/tests/browser'] },
     { ...typescript, displayName: 'proxy', roots: ['<rootDir>/tests/proxy'] },
+    { ...typescript, displayName: 'cluster', roots: ['<rootDir>/tests/cluster'] },
   ],
 };
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes a Debian machine ready for every test suite, as `npm run test:all` and .ci/run need it:
 #   - Chromium (npm run test:browser) and nginx (npm run test:proxy), from Debian's packages;
-#   - Redis: redis-server from Debian's package, started on 127.0.0.1:6379 unless something
-#     answers there already (no persistence: tests own their keys, under their own prefix).
+#   - Redis: redis-server from Debian's package, always installed (npm run test:cluster starts
+#     private redis-servers of its own, to pause, kill and restart them), and started on
+#     127.0.0.1:6379 unless something answers there already (no persistence: tests own their
+#     keys, under their own prefix).
 # Idempotent and quiet: when everything is there it prints nothing and takes a few
 # milliseconds; otherwise one line per thing it does, and apt's output only if apt fails.
 # Runs as root without sudo (CI and the project's machines); as another user it can start
@@ -78,7 +80,8 @@ main() {
   local missing=()
   has_chromium || missing+=(chromium)
   has_nginx || missing+=(nginx)
-  if ! redis_answers && ! has_redis_server; then missing+=(redis-server); fi
+  # Even when another Redis answers on 6379: the cluster suite runs the binary itself.
+  has_redis_server || missing+=(redis-server)
   if [ "${#missing[@]}" -gt 0 ]; then install_packages "${missing[@]}"; fi
   if ! redis_answers; then start_redis; fi
 }
