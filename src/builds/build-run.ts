@@ -3,13 +3,16 @@ import path from 'node:path';
 import type { NewEvent } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { buildEnvironment, type InheritedEnv } from './build-env.js';
-import { BuildProcesses, KILL_GRACE_MS } from './build-processes.js';
-import { STEP_ARGS, isTerminal, snapshot, type Build, type BuildRecord, type BuildStep, type StepName, type TerminalStatus } from './build-record.js';
+import { KILL_GRACE_MS } from './build-processes.js';
+import { STEP_ARGS, isTerminal, type BuildRecord, type StepName, type StepStatus } from './build-record.js';
+import { advanceBuild, formatSeconds, isDecidingExit, isLastStep, type BuildRunEvent, type StopReason } from './build-state.js';
 import { Deadline } from './deadline.js';
-import { formatLogTime } from './format-time.js';
-import type { OutputLine } from './line-splitter.js';
-import { startStep, type OutputStream, type RunningStep } from './run-step.js';
+import { ProcessStepRunner } from './process-step-runner.js';
+import type { RunningStep } from './run-step.js';
 import { StepOutput } from './step-output.js';
+import type { StepRunner } from './step-runner.js';
+
+export { formatSeconds, verdictLine, type StopReason } from './build-state.js';
 
 /**
  * A stopped build stops waiting for its processes and its pipes this long after the stop: the
@@ -42,23 +45,17 @@ export interface BuildRunSink {
   describeStorageFailure(error: Error): string;
 }
 
-/** Why a build is being stopped before its steps are done; the first reason wins. */
-export interface StopReason {
-  readonly status: Exclude<TerminalStatus, 'succeeded'>;
-  /** Why, for people: ends the verdict line. */
-  readonly cause: string;
-  /** The storage refused the build's record or history: that fails a build even after its last step. */
-  readonly isStorageFailure?: boolean;
-}
-
 /**
  * One build from its start to its verdict: runs `yarn install` then `yarn build` in the
  * project folder, turns their output into `log` events and each change into a `build` event,
  * ends every process a step leaves behind, and stops the build on cancel, timeout, storage
  * failure or shutdown. Whoever owns it decides when it starts and learns when it ends.
+ *
+ * This is the side with processes, timers and files; what each happening does to the record
+ * and which events it appends is advanceBuild's (build-state.ts), and the processes
+ * themselves are the StepRunner's.
  */
 export class BuildRun {
-  private startedAtMs: number | null = null;
   private step: RunningStep | null = null;
   /** Whether the running step is the last one that will run (the build step, or one whose exit fails the build). */
   private isLastStep = false;
@@ -67,21 +64,25 @@ export class BuildRun {
   private stop: StopReason | null = null;
   /** When a stopped build stops waiting for its processes. */
   private readonly stopDeadline = new Deadline();
-  private readonly processes: BuildProcesses;
   private timeout: NodeJS.Timeout | null = null;
   private markFinished: () => void = () => {};
   /** Resolves once the build has its verdict and its record is saved. */
   readonly finished: Promise<void>;
 
   constructor(
+    /**
+     * The build's record, this very object for as long as the build runs: its owner may list
+     * it (the local store does), so each new record advanceBuild returns is copied into it.
+     */
     readonly record: BuildRecord,
     private readonly sink: BuildRunSink,
     private readonly settings: BuildRunSettings,
     private readonly logger: Logger,
     private readonly onEnded: (run: BuildRun) => void,
     private readonly now: () => number = Date.now,
+    /** Starts the steps' processes and ends the build's; tests give a fake one. */
+    private readonly runner: StepRunner = new ProcessStepRunner(record.build.id),
   ) {
-    this.processes = new BuildProcesses(record.build.id);
     this.finished = new Promise<void>((resolve) => {
       this.markFinished = resolve;
     });
@@ -99,16 +100,14 @@ export class BuildRun {
       // A bug of ours must not leave a build running forever, nor hold its slot.
       this.logger.error({ build: this.id, err: error }, 'a build failed inside the server');
       this.stop ??= { status: 'failed', cause: `the server failed to run it (${messageOf(error)})` };
-      for (const step of this.record.build.steps) if (step.status === 'pending' || step.status === 'running') step.status = 'skipped';
     }
-    this.finish();
+    this.finish({ type: 'finished', stop: this.stop, atMs: this.now() });
   }
 
   /** Ends a build that never started (cancelled or interrupted while queued). */
   finishUnstarted(stop: StopReason): void {
     this.stop = stop;
-    for (const step of this.record.build.steps) step.status = 'skipped';
-    this.finish();
+    this.finish({ type: 'unstarted', stop, atMs: this.now() });
   }
 
   /**
@@ -143,21 +142,15 @@ export class BuildRun {
   }
 
   private async runSteps(): Promise<void> {
-    const { build } = this.record;
-    build.status = 'running';
-    build.worker = this.settings.workerName;
-    this.startedAtMs = this.now();
-    build.startedAt = new Date(this.startedAtMs).toISOString();
-    this.save();
-    this.emitBuild();
+    this.advance({ type: 'started', workerName: this.settings.workerName, atMs: this.now() }, { isSavedFirst: true });
     const limitMs = this.settings.buildTimeoutMs;
     this.timeout = setTimeout(() => this.requestStop({ status: 'timed_out', cause: `it ran longer than BUILD_TIMEOUT_MS (${formatSeconds(limitMs)})` }), limitMs);
 
     const tmpDir = await this.makeTmpDir();
-    for (const step of build.steps) {
-      const isBlocked = this.stop !== null || tmpDir === null || build.steps.some((s) => s.status === 'failed');
-      if (isBlocked) step.status = 'skipped';
-      else await this.runStep(step, tmpDir);
+    for (const name of this.record.build.steps.map((step) => step.name)) {
+      // A build without its TMPDIR is stopped (makeTmpDir), so its steps are skipped.
+      this.advance({ type: 'step-due', step: name, stop: this.stop, atMs: this.now() });
+      if (tmpDir !== null && this.stepStatus(name) === 'running') await this.runStep(name, tmpDir);
     }
     if (tmpDir) await fs.promises.rm(tmpDir, { recursive: true, force: true }).catch(() => {});
   }
@@ -167,72 +160,57 @@ export class BuildRun {
    * OUTPUT_DRAIN_MS more); then whatever of the build is still alive is ended, each process
    * named in a system line, before the step takes its status.
    */
-  private async runStep(step: BuildStep, tmpDir: string): Promise<void> {
-    const { build } = this.record;
-    step.status = 'running';
-    step.startedAt = new Date(this.now()).toISOString();
-    this.emitBuild();
-    this.emitSystemLine(step.name, `$ ${step.command}`);
-
-    const output = new StepOutput((stream, line, at) => this.emitLog(step.name, stream, line, at), this.now);
-    const isBuildsLastStep = step === build.steps.at(-1);
-    this.isLastStep = isBuildsLastStep;
+  private async runStep(name: StepName, tmpDir: string): Promise<void> {
+    const { id, projectPath } = this.record.build;
+    const output = new StepOutput((stream, line, atMs) => this.advance({ type: 'output', step: name, stream, line, atMs }), this.now);
+    this.isLastStep = isLastStep(this.record.build, name);
     /** The stop that was under way when the process exited (undefined: it has not exited). */
     let stopAtExit: StopReason | null | undefined;
-    const running = startStep({
+    const running = this.runner.start({
       file: this.settings.yarnBin,
-      args: STEP_ARGS[step.name],
-      cwd: build.projectPath,
-      env: buildEnvironment(this.settings.inheritedEnv, tmpDir, build.id),
+      args: STEP_ARGS[name],
+      cwd: projectPath,
+      env: buildEnvironment(this.settings.inheritedEnv, tmpDir, id),
       onOutput: (stream, chunk) => output.write(stream, chunk),
       onExit: (exitCode) => {
         stopAtExit = this.stop;
-        if (isBuildsLastStep || exitCode !== 0) this.hasLastStepExited = true;
+        if (isDecidingExit(this.record.build, name, exitCode)) this.hasLastStepExited = true;
       },
     });
     this.step = running;
-    this.processes.group = running.processGroup;
     if (this.stop) this.stopProcesses(this.stop);
-    this.recordProcessGroup(running.processGroup);
+    this.advance({ type: 'process-group', processGroup: running.processGroup }, { isSavedFirst: true });
     const result = await running.done;
     if (result.startError) this.hasLastStepExited = true;
     output.end();
-    await this.endLeftovers(step.name);
+    await this.endLeftovers(name);
     this.step = null;
-    this.processes.group = null;
-    this.recordProcessGroup(null);
+    this.runner.release();
+    this.advance({ type: 'process-group', processGroup: null }, { isSavedFirst: true });
 
-    if (result.startError) this.emitSystemLine(step.name, `Could not run ${step.command}: ${result.startError}`);
-    else if (result.exitCode !== 0) {
-      const gone = describeMissingProject(build.projectPath);
-      if (gone) this.emitSystemLine(step.name, gone);
-    }
-    const stop = stopAtExit === undefined ? this.stop : stopAtExit;
-    step.exitCode = result.exitCode;
-    step.finishedAt = new Date(this.now()).toISOString();
-    step.status = stop?.status ?? (result.exitCode === 0 ? 'succeeded' : 'failed');
-    this.emitBuild();
+    const hasFailed = result.startError === null && result.exitCode !== 0;
+    this.advance({
+      type: 'step-ended',
+      step: name,
+      exitCode: result.exitCode,
+      startError: result.startError,
+      stop: stopAtExit === undefined ? this.stop : stopAtExit,
+      projectProblem: hasFailed ? describeMissingProject(projectPath) : null,
+      atMs: this.now(),
+    });
   }
 
   /**
    * Ends what a step left running (daemons, stray children). When the build is being stopped
    * they are already being ended, and waiting stops at the stop's deadline.
    */
-  private async endLeftovers(stepName: StepName): Promise<void> {
-    const grace = this.settings.killGraceMs ?? KILL_GRACE_MS;
+  private async endLeftovers(step: StepName): Promise<void> {
     if (!this.stop) {
-      const leftovers = this.processes.find();
+      const leftovers = this.runner.findProcesses();
       if (leftovers.length === 0) return;
-      for (const { pid, command } of leftovers) {
-        this.emitSystemLine(stepName, `Ending pid ${pid} (${command}), which the ${stepName} step left running`);
-      }
+      this.advance({ type: 'leftovers', step, processes: leftovers, atMs: this.now() });
     }
-    await Promise.race([this.processes.terminate(grace), this.stopDeadline.passed]);
-  }
-
-  private recordProcessGroup(processGroup: number | null): void {
-    this.record.processGroup = processGroup;
-    this.save();
+    await Promise.race([this.runner.terminate(this.killGraceMs), this.stopDeadline.passed]);
   }
 
   private async makeTmpDir(): Promise<string | null> {
@@ -246,33 +224,38 @@ export class BuildRun {
 
   /** SIGTERM to all of the build's processes, SIGKILL 5 s later, and a deadline for waiting on them. */
   private stopProcesses(stop: StopReason): void {
-    const stepName = this.record.build.steps.find((step) => step.status === 'running')?.name ?? null;
-    this.emitSystemLine(stepName, `Stopping the build (${stop.cause}): ending all of its processes`);
-    for (const { pid, command, isInGroup } of this.processes.find()) {
-      if (!isInGroup) this.emitSystemLine(stepName, `Ending pid ${pid} (${command}): it left the build's process group`);
-    }
-    void this.processes.terminate(this.settings.killGraceMs ?? KILL_GRACE_MS);
+    this.advance({ type: 'stopping', stop, processes: this.runner.findProcesses(), atMs: this.now() });
+    void this.runner.terminate(this.killGraceMs);
     this.stopDeadline.arm(STOP_DEADLINE_MS, () => this.step?.abandon());
   }
 
-  private finish(): void {
+  private finish(ending: Extract<BuildRunEvent, { type: 'finished' | 'unstarted' }>): void {
     if (this.timeout) clearTimeout(this.timeout);
     this.stopDeadline.clear();
-    const { build } = this.record;
-    const nowMs = this.now();
-    const lastRun = build.steps.filter((step) => step.finishedAt !== null).at(-1);
-    const allSucceeded = build.steps.every((step) => step.status === 'succeeded');
-    build.status = this.stop?.status ?? (allSucceeded ? 'succeeded' : 'failed');
-    build.exitCode = lastRun?.exitCode ?? null;
-    build.finishedAt = new Date(nowMs).toISOString();
-    build.durationMs = this.startedAtMs === null ? null : nowMs - this.startedAtMs;
-    this.emitSystemLine(null, verdictLine(build, this.stop));
-    this.emitBuild();
-    this.sink.append({ buildId: build.id, event: 'end', data: { build: snapshot(build) } });
+    this.advance(ending);
     this.sink.sealHistory(this.record);
     this.save();
     this.onEnded(this);
     this.markFinished();
+  }
+
+  /**
+   * Takes the record advanceBuild makes of this event (saved first when asked: the record
+   * is on disk before its event is sent) and appends the events it gives, in order.
+   */
+  private advance(event: BuildRunEvent, { isSavedFirst = false } = {}): void {
+    const { record, events } = advanceBuild(this.record, event);
+    Object.assign(this.record, record);
+    if (isSavedFirst) this.save();
+    for (const next of events) this.append(next);
+  }
+
+  private stepStatus(name: StepName): StepStatus | undefined {
+    return this.record.build.steps.find((step) => step.name === name)?.status;
+  }
+
+  private get killGraceMs(): number {
+    return this.settings.killGraceMs ?? KILL_GRACE_MS;
   }
 
   private save(): void {
@@ -280,22 +263,12 @@ export class BuildRun {
     if (error) this.storageFailed(error);
   }
 
-  private emitBuild(): void {
-    const build = snapshot(this.record.build);
-    this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
-    this.sink.append({ buildId: build.id, event: 'build', data: { build } });
-  }
-
-  private emitSystemLine(step: StepName | null, text: string): void {
-    this.emitLog(step, 'system', { text, eol: true }, this.now());
-  }
-
-  private emitLog(step: StepName | null, stream: OutputStream | 'system', line: OutputLine, atMs: number): void {
-    this.sink.append({
-      buildId: this.id,
-      event: 'log',
-      data: { build: this.id, step, stream, time: formatLogTime(atMs), ts: atMs, text: line.text, eol: line.eol },
-    });
+  private append(event: NewEvent): void {
+    if (event.event === 'build') {
+      const { build } = event.data;
+      this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
+    }
+    this.sink.append(event);
   }
 }
 
@@ -304,21 +277,6 @@ function describeMissingProject(projectPath: string): string | null {
   if (!fs.existsSync(projectPath)) return `The project folder ${projectPath} no longer exists`;
   if (!fs.existsSync(path.join(projectPath, 'package.json'))) return `The project folder ${projectPath} no longer has a package.json`;
   return null;
-}
-
-/**
- * The final system line, e.g. `Build succeeded in 3.2 s (exit code 0)` or
- * `Build cancelled after 2.0 s (exit code 143): cancel requested`.
- */
-export function verdictLine(build: Build, stop: StopReason | null): string {
-  const status = build.status.replace('_', ' ');
-  const took = build.durationMs === null ? 'before it started' : `${stop ? 'after' : 'in'} ${formatSeconds(build.durationMs)}`;
-  const code = build.exitCode === null ? '' : ` (exit code ${build.exitCode})`;
-  return `Build ${status} ${took}${code}${stop ? `: ${stop.cause}` : ''}`;
-}
-
-export function formatSeconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function messageOf(error: unknown): string {
