@@ -1,4 +1,5 @@
 import { snapshot, type BuildRecord } from '../builds/build-record.js';
+import { formatSeconds } from '../builds/build-run.js';
 import { interruptRecord } from '../builds/build-service.js';
 import { formatLogTime } from '../builds/format-time.js';
 import type { NewEvent } from '../events/event-log.js';
@@ -132,8 +133,4 @@ export class LostWorkerReaper {
     const reply = await this.store.commit(ended, { expectedLease: lease, newLease: 'lost', record: ended, isEnd: true, events: events.map(eventBody) });
     if (reply === 'ok') this.logger.warn({ build: build.id, worker }, `build ${build.id} interrupted: its worker ${worker} was lost`);
   }
-}
-
-function formatSeconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }
