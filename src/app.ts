@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { EventStreams } from './events/event-log.js';
 import { requireToken } from './http/auth.js';
 import { addBuildRoutes } from './http/build-routes.js';
+import { addClientRoutes } from './http/client-routes.js';
 import { corsFor } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
 import { hostGuard } from './http/host-guard.js';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): Koa {
   addBuildRoutes(guarded, { service: deps.service, eventLog: deps.eventLog, projectsRoots: config.projectsRoots });
   addMiscRoutes(guarded, { projectsRoots: config.projectsRoots, registry: deps.metrics.registry, checkHealth: deps.checkHealth ?? ALWAYS_HEALTHY });
   addVendorRoutes(guarded);
+  addClientRoutes(guarded);
   app.use(guarded.routes());
   // Not thrown: the router sets Allow, and errorHandler turns its 405 and 501 into JSON.
   app.use(guarded.allowedMethods());
