@@ -10,6 +10,7 @@ import { corsFor } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
 import { hostGuard } from './http/host-guard.js';
 import { hostOriginPolicy } from './http/host-origin-policy.js';
+import { moduleCors } from './http/module-cors.js';
 import { ALWAYS_HEALTHY, addMiscRoutes, type HealthReport } from './http/misc-routes.js';
 import { originGuard } from './http/origin-guard.js';
 import { urlRedactor } from './http/redact-url.js';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(hostGuard(policy, config.trustProxy));
   const cors = corsFor(config.corsOrigins);
   if (cors) app.use(cors);
+  app.use(moduleCors());
 
   const guarded = new Router();
   if (config.authToken !== null) {
