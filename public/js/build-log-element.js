@@ -121,6 +121,13 @@ export class BuildLogElement extends HTMLElement {
       link.addEventListener('error', resolve, { once: true });
     });
     this.view = null;
+    // A token set on the element before this class was defined is an own property that would
+    // hide the accessor below: take it over.
+    if (Object.hasOwn(this, 'token')) {
+      const token = this.token;
+      delete this.token;
+      this.tokenValue = token;
+    }
   }
 
   /** The token (AUTH_TOKEN), also settable as a property so that it never shows in the DOM. */

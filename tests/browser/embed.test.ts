@@ -19,16 +19,17 @@ const HOSTILE_CSS = `
 `;
 
 /** A host page of another origin that embeds the element for a build. */
-function hostPage(serverUrl: string, buildId: string, css: string): string {
+function hostPage(serverUrl: string, buildId: string, css: string, attributes = `build="${buildId}"`, script = ''): string {
   return `<!doctype html><html><head><meta charset="utf-8"><style>${css}</style>
 <script type="module" src="${serverUrl}/embed.js"></script></head>
 <body><h1>Host dashboard</h1><div class="panel"><span>panel:</span>
-<build-log server="${serverUrl}" build="${buildId}" height="420" timestamps></build-log></div>
+<build-log server="${serverUrl}" ${attributes} height="420" timestamps></build-log></div>
 <script>
   window.statusEvents = [];
   window.endEvents = [];
   document.addEventListener('build-log:status', (event) => window.statusEvents.push(event.detail.status));
   document.addEventListener('build-log:end', (event) => window.endEvents.push(event.detail));
+  ${script}
 </script></body></html>`;
 }
 
@@ -50,13 +51,14 @@ async function startHostServer(): Promise<{ url: string; setPage(html: string): 
 }
 
 /** The element's state as its shadow root shows it, and the lines of its log (the page's BuildLog). */
-function elementState(page: Page): Promise<{ message: string; badge: string; steps: string[]; lines: string[]; drawn: string[] }> {
+function elementState(page: Page): Promise<{ message: string; title: string; badge: string; steps: string[]; lines: string[]; drawn: string[] }> {
   return page.evaluate(() => {
     const element = (globalThis as PageWindow).document.querySelector('build-log');
     const root = element?.shadowRoot;
     const text = (selector: string) => root?.querySelector(selector)?.textContent ?? '';
     return {
       message: root?.querySelector('[data-role="message"]')?.hidden === false ? text('[data-role="message"]') : '',
+      title: text('[data-role="title"]'),
       badge: text('[data-role="badge"]'),
       steps: [...(root?.querySelectorAll('[data-role="steps"] li') ?? [])].map((li: PageWindow) => li.textContent),
       lines: element?.view?.log.lines.map((line: PageWindow) => line.text) ?? [],
@@ -184,4 +186,31 @@ describe('<build-log> embedded in a page of another origin', () => {
     expect(state.message).toContain(host.url);
     expect(state.lines).toEqual([]);
   }, 30000);
+
+  it('with project=, shows its latest build, moves to the next one when it starts, and cancel() cancels it; the token as a property', async () => {
+    const token = 'embed-token-4711';
+    const auth = { Authorization: `Bearer ${token}` };
+    const server = await start({ CORS_ORIGINS: host.url, AUTH_TOKEN: token });
+    session.projects.configure('slow', { seconds: 1 });
+    const first = await startBuild(server.url, 'slow', auth);
+    // Set before the element is defined (an inline script runs before the module): it must still count.
+    host.setPage(hostPage(server.url, '', '', 'project="slow"', `document.querySelector('build-log').token = ${JSON.stringify(token)};`));
+    const { page } = await openPage(session.context, host.url, session.errors);
+    await waitForState(page, (s) => s.title.includes(first.id) && s.badge === 'succeeded', 'the first build, finished', 30000);
+    expect(await page.evaluate(() => (globalThis as PageWindow).document.querySelector('build-log').hasAttribute('token'))).toBe(false);
+
+    session.projects.configure('slow', { seconds: 30 });
+    const second = await startBuild(server.url, 'slow', auth);
+    const running = await waitForState(page, (s) => s.title.includes(second.id) && ticks(s.lines).length >= 3, 'the next build, running');
+    expect(running.badge).toBe('running');
+    const cancelled = await page.evaluate(() => (globalThis as PageWindow).document.querySelector('build-log').cancel().then((build: PageWindow) => build.id));
+    expect(cancelled).toBe(second.id);
+    const state = await waitForState(page, (s) => s.badge === 'cancelled', 'the cancelled verdict', 20000);
+    expect(state.lines.at(-1)).toMatch(/^Build cancelled/);
+    await page.waitForFunction(() => (globalThis as PageWindow).endEvents.length === 2);
+    expect(await page.evaluate(() => (globalThis as PageWindow).endEvents.map((b: PageWindow) => [b.id, b.status]))).toEqual([
+      [first.id, 'succeeded'],
+      [second.id, 'cancelled'],
+    ]);
+  }, 60000);
 });
