@@ -42,6 +42,11 @@ export class ApiClient {
     return this.options.server.replace(/\/+$/, '') + path;
   }
 
+  /** The token, for the stream client (client/build-log-client.ts), which sends it the same way. */
+  get token(): string | undefined {
+    return this.options.token;
+  }
+
   /** The Authorization header when there is a token. */
   get authHeaders(): Record<string, string> {
     return this.options.token === undefined ? {} : { Authorization: `Bearer ${this.options.token}` };

@@ -1,16 +1,14 @@
 import type { Build } from '../builds/build-record.js';
+import { BuildLogError, BuildLogNetworkError, createBuildLogClient, type FollowEvent } from '../client/build-log-client.js';
 import type { CommandContext } from './command-context.js';
 import { CliError, InterruptedError } from './cli-error.js';
 import { ExitCode, exitCodeForBuild, exitCodeForSignal } from './exit-codes.js';
-import { ReplayGuard } from './replay-guard.js';
-import { parseStreamEvent } from './stream-event.js';
-import { followStream } from './stream-follower.js';
+import { errorForStatus } from './http-failure.js';
+import type { StreamEvent } from './stream-event.js';
 
 /** Which build to follow, and what to do with it when buildlog is stopped. */
 export interface FollowBuildOptions {
   readonly buildId: string;
-  /** The build's streamUrl (a path on the server). */
-  readonly streamPath: string;
   /** On SIGINT/SIGTERM, cancel the build before leaving. */
   readonly cancelOnExit: boolean;
 }
@@ -20,41 +18,45 @@ const CANCEL_ON_EXIT_TIMEOUT_MS = 10000;
 
 /**
  * Prints a build's stream from its first event to its `end`, each event once across resumes
- * and resets, and returns the exit code of its final status. Stopped by a signal, it leaves
- * the build running (or cancels it with --cancel-on-exit) and returns 128 + the signal.
+ * and resets (the typed client's follow, the same the page's element uses), and returns the
+ * exit code of its final status. Stopped by a signal, it leaves the build running (or cancels
+ * it with --cancel-on-exit) and returns 128 + the signal.
  */
 export async function followBuild(context: CommandContext, options: FollowBuildOptions): Promise<number> {
   const { client, printer } = context;
-  const guard = new ReplayGuard();
-  let finalBuild: Build | null = null;
+  const streams = createBuildLogClient({ server: client.url(''), token: client.token });
+  let finalBuild: Build;
   try {
-    const outcome = await followStream({
-      url: client.url(options.streamPath),
-      headers: client.authHeaders,
+    ({ build: finalBuild } = await streams.follow({
+      build: options.buildId,
       signal: context.signal,
       retryForMs: context.retryForMs,
-      onNotice: (text) => printer.notice(text),
-      onMessage: async (message) => {
-        if (message.event === 'reset') {
-          guard.reset();
-          printer.notice(`the server replays build ${options.buildId} from its start; what was printed already is skipped`);
-          return;
-        }
-        if (!guard.isNew()) return;
-        const event = parseStreamEvent(message);
-        await printer.print(event);
-        if (event.name === 'end') finalBuild = event.data.build;
+      onStatus: (status) => {
+        if (status.state === 'retrying') printer.notice(`${status.reason}; resuming in ${(status.delayMs / 1000).toFixed(1)} s`);
+        if (status.state === 'reset') printer.notice(`the server replays build ${options.buildId} from its start; what was printed already is skipped`);
       },
-    });
-    // 204: the server says the stream is over; its record says how it ended.
-    if (outcome === 'no_content') finalBuild = await client.getBuild(options.buildId);
+      onEvent: (event) => printer.print(asStreamEvent(event)),
+    }));
   } catch (error) {
     if (error instanceof InterruptedError) return leave(context, options, error.signal);
-    throw error;
+    throw asCliError(error);
   }
-  const code = finalBuild === null ? null : exitCodeForBuild(finalBuild);
+  const code = exitCodeForBuild(finalBuild);
   if (code === null) throw new CliError(ExitCode.protocol, `the stream of build ${options.buildId} ended while the build is not over`);
   return code;
+}
+
+function asStreamEvent(event: FollowEvent): StreamEvent {
+  return event.name === 'log' ? { name: 'log', id: event.id ?? undefined, data: event.data } : { name: event.name, id: event.id ?? undefined, data: event.data };
+}
+
+/** The client's errors as the CLI's exit codes: 69 unreachable, 76 protocol, 77/65 refusals. */
+function asCliError(error: unknown): unknown {
+  if (error instanceof BuildLogNetworkError) return new CliError(ExitCode.unreachable, error.message);
+  if (!(error instanceof BuildLogError)) return error;
+  if (error.status === 200) return new CliError(ExitCode.protocol, error.message);
+  const isContractError = !/^http_\d+$/.test(error.code);
+  return errorForStatus(error.status, isContractError ? JSON.stringify({ error: { code: error.code, message: error.message } }) : error.message, 'follow the build');
 }
 
 async function leave(context: CommandContext, options: FollowBuildOptions, signal: NodeJS.Signals): Promise<number> {

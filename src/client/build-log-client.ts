@@ -1,6 +1,6 @@
 import type { Build } from '../builds/build-record.js';
 import type { WorkerInfo } from '../builds/worker-info.js';
-import type { EventDataByName, EventName } from '../events/event-data.js';
+import type { EventDataByName, EventName, LogEventData } from '../events/event-data.js';
 
 /*
  * The typed client of the build-log server, for browsers and Node 20 alike: global fetch, a
@@ -48,6 +48,11 @@ export interface FollowOptions {
   readonly onStatus?: ((status: FollowStatus) => void) | undefined;
   /** A connection that carries nothing, not even a heartbeat, for this long is dropped and resumed. */
   readonly idleTimeoutMs?: number | undefined;
+  /**
+   * How long one outage (no connection, 503, connections that carry nothing) is retried before
+   * `follow` rejects with a BuildLogNetworkError; by default it retries until aborted.
+   */
+  readonly retryForMs?: number | undefined;
 }
 
 /** How a follow ended: with the build's `end` event, or the server's 204 (the build was over already). */
@@ -281,16 +286,27 @@ async function followStream(options: FollowOptions, deps: StreamDeps): Promise<S
   const signal = options.signal ?? new AbortController().signal;
   const cursor: Cursor = { lastEventId: options.lastEventId ?? null, retryMs: DEFAULT_RETRY_MS, guard: new ReplayGuard() };
   const path = `/api/log/push${options.build === undefined ? '' : `?build=${encodeURIComponent(options.build)}`}`;
+  const retryForMs = options.retryForMs ?? Infinity;
   let failures = 0;
+  let outageStartMs: number | null = null;
   for (let attempt = 1; ; attempt += 1) {
     signal.throwIfAborted();
     options.onStatus?.({ state: 'connecting', attempt });
     const result = await connectOnce(deps.server + path, options, deps, cursor, signal);
     if ('outcome' in result) return result;
-    if (result.wasAlive) failures = 0;
+    // A connection that carried something ends the outage; one that answered and dropped at once does not.
+    if (result.wasAlive) {
+      failures = 0;
+      outageStartMs = null;
+    }
+    const nowMs = Date.now();
+    outageStartMs ??= nowMs;
     const backoffMs = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** failures);
     const delayMs = Math.max(backoffMs, Math.min(result.hintMs, MAX_HINT_MS));
     failures += 1;
+    if (nowMs - outageStartMs + delayMs > retryForMs) {
+      throw new BuildLogNetworkError('network_error', `${result.problem}; gave up after retrying for ${retryForMs / 1000} s`);
+    }
     options.onStatus?.({ state: 'retrying', reason: result.problem, delayMs, attempt });
     await sleep(delayMs, signal);
   }
@@ -326,7 +342,8 @@ async function connectOnce(url: string, options: FollowOptions, deps: StreamDeps
     if (response.status === 204) return { outcome: 'no_content', lastEventId: cursor.lastEventId, build: null };
     if (isRetryableStatus(response.status)) {
       const error = await errorOf(response);
-      return { problem: `the server is busy (${response.status} ${error.code})`, hintMs: retryAfterMs(response) ?? cursor.retryMs, wasAlive: false };
+      const state = response.status === 502 || response.status === 504 ? 'unavailable' : 'busy';
+      return { problem: `the server is ${state} (${response.status} ${error.code})`, hintMs: retryAfterMs(response) ?? cursor.retryMs, wasAlive: false };
     }
     if (response.status !== 200 || !response.body) throw await errorOf(response);
     options.onStatus?.({ state: 'open' });
@@ -356,8 +373,12 @@ async function readEvents(
       if (done) break;
       onData();
       for (const item of parser.feed(decoder.decode(value, { stream: true }))) {
+        if (item.kind === 'retry') {
+          // The server says `retry:` first on every connection: that alone is no sign of life.
+          cursor.retryMs = Math.min(item.ms, MAX_HINT_MS);
+          continue;
+        }
         wasAlive = true;
-        if (item.kind === 'retry') cursor.retryMs = Math.min(item.ms, MAX_HINT_MS);
         if (item.kind !== 'event') continue;
         // The id goes back in Last-Event-ID, a reset's too: after it the server starts over.
         if (item.id !== null) cursor.lastEventId = item.id;
@@ -383,16 +404,34 @@ async function readEvents(
   return { problem: 'lost the connection to the server', hintMs: cursor.retryMs, wasAlive };
 }
 
-/** An event's JSON data, typed by its name; events this client does not know are skipped. */
+/** An event's JSON data, checked and typed by its name; events this client does not know are skipped. */
 function parseEvent(item: SseItemEvent): BuildLogEvent | null {
   if (!['log', 'build', 'end', 'reset'].includes(item.event)) return null;
   let data: unknown;
   try {
     data = JSON.parse(item.data);
   } catch {
-    throw new BuildLogError(200, 'malformed_event', `the stream sent a malformed ${item.event} event: ${item.data.slice(0, 200)}`);
+    throw malformed(item);
   }
+  const isValid = item.event === 'log' ? isLogData(data) : item.event === 'reset' ? typeof data === 'object' && data !== null : isBuildData(data);
+  if (!isValid) throw malformed(item);
   return { name: item.event, id: item.id, data } as BuildLogEvent;
+}
+
+const STREAMS = ['stdout', 'stderr', 'system'];
+
+function isLogData(data: unknown): boolean {
+  const line = data as Partial<LogEventData> | null;
+  return typeof line?.text === 'string' && typeof line.eol === 'boolean' && typeof line.time === 'string' && STREAMS.includes(line.stream as string);
+}
+
+function isBuildData(data: unknown): boolean {
+  const build = (data as { build?: Partial<Build> } | null)?.build;
+  return typeof build?.id === 'string' && typeof build.status === 'string' && Array.isArray(build.steps);
+}
+
+function malformed(item: SseItemEvent): BuildLogError {
+  return new BuildLogError(200, 'malformed_event', `the stream sent a malformed ${item.event} event: ${item.data.slice(0, 200)}`);
 }
 
 /**
@@ -400,17 +439,20 @@ function parseEvent(item: SseItemEvent): BuildLogEvent | null {
  * where `n` numbers the events of one build, also across restarts and on the global stream;
  * so per build, an event is new when its `n` passes the highest handed on. An id that is not
  * of that form falls back to counting events since the start or the last reset, which is
- * exact on a `?build=` stream (a reset there replays the whole build).
+ * exact on a `?build=` stream (a reset there replays the whole build). Exported for clients
+ * that read a stream themselves; `follow` uses it.
  */
-class ReplayGuard {
+export class ReplayGuard {
   private readonly handedByBuild = new Map<string, number>();
   private position = 0;
   private handedPosition = 0;
 
+  /** A `reset` arrived: the server replays (the whole build, or the kept history) next. */
   reset(): void {
     this.position = 0;
   }
 
+  /** Counts one event (anything but `reset`); true when it was not handed on before. */
   isNew(event: FollowEvent): boolean {
     this.position += 1;
     const number = buildEventNumber(event.id);

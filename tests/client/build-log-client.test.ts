@@ -36,7 +36,7 @@ describe('createBuildLogClient against the real server', () => {
     expect(recorder.lineNumbers).toEqual(oneToN(500));
     expect(recorder.events.at(-1)).toMatchObject({ name: 'end', data: { build: { id: first.build.id, status: 'succeeded' } } });
     expect(recorder.events.filter((e) => e.name === 'build').map((e) => (e.name === 'build' ? e.data.build.status : '')).at(-1)).toBe('succeeded');
-    expect(await client.readLog(first.build.id, { raw: true })).toBe(recorder.stdout);
+    expect(await client.readLog(first.build.id, { raw: true })).toBe(recorder.rawOutput);
     expect(await client.readLog(first.build.id)).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[system\] \$ yarn install$/m);
     expect((await client.listBuilds({ limit: 5 })).map((b) => b.id)).toContain(first.build.id);
     expect((await client.getBuild(first.build.id)).status).toBe('succeeded');

@@ -24,6 +24,14 @@ export class Recorder {
       .join('');
   }
 
+  /** stdout and stderr as GET /api/builds/:id/log?raw=1 gives them back: in event order, no system lines. */
+  get rawOutput(): string {
+    return this.lines
+      .filter((line) => line.stream !== 'system')
+      .map((line) => line.text + (line.eol ? '\n' : ''))
+      .join('');
+  }
+
   /** The numbers of the `lines` fixture's lines. */
   get lineNumbers(): number[] {
     return [...this.stdout.matchAll(/^line (\d{6}) /gm)].map((match) => Number(match[1]));

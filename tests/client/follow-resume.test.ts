@@ -60,7 +60,7 @@ describe('BuildLogClient.follow across faults', () => {
     expect(recorder.statuses.filter((s) => s.state === 'reset')).toHaveLength(1);
     expect(recorder.lineNumbers).toEqual(oneToN(LINES));
     expect(isIncreasing(recorder.eventNumbers)).toBe(true);
-    expect(recorder.stdout).toBe(await client.readLog(build.id, { raw: true }));
+    expect(recorder.rawOutput).toBe(await client.readLog(build.id, { raw: true }));
   }, 60000);
 
   it('follows the build across a server restart behind the same port: every line once, then interrupted', async () => {
@@ -88,7 +88,7 @@ describe('BuildLogClient.follow across faults', () => {
     expect(numbers.slice(0, before.length)).toEqual(before);
     expect(isIncreasing(recorder.eventNumbers)).toBe(true);
     expect(recorder.lines.at(-1)!.text).toMatch(/Build interrupted/);
-    expect(recorder.stdout).toBe(await createBuildLogClient({ server: second.url }).readLog(build.id, { raw: true }));
+    expect(recorder.rawOutput).toBe(await createBuildLogClient({ server: second.url }).readLog(build.id, { raw: true }));
   }, 60000);
 
   it('waits out 503 too_many_clients for its Retry-After, then follows the build', async () => {
@@ -137,6 +137,6 @@ describe('BuildLogClient.follow across faults', () => {
     expect(recorder.statuses.filter((s) => s.state === 'reset')).toHaveLength(1);
     expect(recorder.lineNumbers).toEqual(oneToN(1500));
     expect(isIncreasing(recorder.eventNumbers)).toBe(true);
-    expect(recorder.stdout).toBe(await client.readLog(build.id, { raw: true }));
+    expect(recorder.rawOutput).toBe(await client.readLog(build.id, { raw: true }));
   }, 60000);
 });

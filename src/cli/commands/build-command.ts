@@ -23,5 +23,5 @@ export async function runBuildCommand(context: CommandContext, options: BuildCom
       ? `build ${build.id} ${build.status}: ${build.projectPath}`
       : `build ${build.id} was already started with this Idempotency-Key (${build.status}): ${build.projectPath}`,
   );
-  return followBuild(context, { buildId: build.id, streamPath: build.streamUrl, cancelOnExit: options.cancelOnExit });
+  return followBuild(context, { buildId: build.id, cancelOnExit: options.cancelOnExit });
 }

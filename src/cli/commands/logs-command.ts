@@ -19,7 +19,7 @@ export interface LogsCommandOptions {
  */
 export async function runLogsCommand(context: CommandContext, options: LogsCommandOptions): Promise<number> {
   const build = await context.client.getBuild(options.buildId);
-  if (options.follow) return followBuild(context, { buildId: build.id, streamPath: build.streamUrl, cancelOnExit: false });
+  if (options.follow) return followBuild(context, { buildId: build.id, cancelOnExit: false });
 
   const body = await context.client.fetchLog(build.id, !options.timestamps);
   for await (const chunk of body) await writeOutput(context.stdout, chunk);
