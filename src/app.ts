@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(hostGuard(policy, config.trustProxy));
   const cors = corsFor(config.corsOrigins);
   if (cors) app.use(cors);
-  app.use(moduleCors());
+  app.use(moduleCors(config.corsOrigins));
 
   const guarded = new Router();
   if (config.authToken !== null) {

@@ -176,7 +176,8 @@ describe('<build-log> embedded in a page of another origin', () => {
   }, 60000);
 
   it('says that CORS_ORIGINS must allow the host page when the server does not', async () => {
-    const server = await start();
+    // CORS_ORIGINS lists another origin: the modules load (public code), the API refuses this page.
+    const server = await start({ CORS_ORIGINS: 'https://someone-else.example' });
     const build = await startBuild(server.url, 'failing');
     host.setPage(hostPage(server.url, build.id, HOSTILE_CSS));
     // The browser reports the refused requests on the console; those are expected here.

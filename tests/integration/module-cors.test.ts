@@ -8,7 +8,8 @@ describe('the browser modules that <build-log> loads from another origin', () =>
 
   beforeAll(async () => {
     projects = makeProjectsRoot();
-    server = await startTestServer({ PROJECTS_ROOT: projects.root });
+    // Another origin is listed: the modules then load on any page, which the element needs to say that its origin is not.
+    server = await startTestServer({ PROJECTS_ROOT: projects.root, CORS_ORIGINS: 'https://other.example' });
   });
 
   afterAll(async () => {
@@ -17,7 +18,7 @@ describe('the browser modules that <build-log> loads from another origin', () =>
   });
 
   it.each(['/embed.js', '/client.js', '/js/build-log-element.js', '/js/log-view.js', '/vendor/ansi_up.js'])(
-    'serves %s as JavaScript with Access-Control-Allow-Origin: *, also without CORS_ORIGINS',
+    'serves %s as JavaScript with Access-Control-Allow-Origin: * once CORS_ORIGINS is set, also to an origin it does not list',
     async (path) => {
       const response = await fetch(`${server.url}${path}`, { headers: foreign });
       expect(response.status).toBe(200);
@@ -26,7 +27,19 @@ describe('the browser modules that <build-log> loads from another origin', () =>
     },
   );
 
-  it('keeps the API, the page and its stylesheet to CORS_ORIGINS (none when it is unset)', async () => {
+  it('sends no CORS header at all, on modules either, while CORS_ORIGINS is unset (same-origin only)', async () => {
+    const plain = await startTestServer({ PROJECTS_ROOT: projects.root });
+    try {
+      for (const path of ['/embed.js', '/client.js', '/js/log-view.js', '/api/builds']) {
+        const response = await fetch(`${plain.url}${path}`, { headers: foreign });
+        expect([path, response.headers.get('access-control-allow-origin')]).toEqual([path, null]);
+      }
+    } finally {
+      await plain.stop();
+    }
+  });
+
+  it('keeps the API, the page and its stylesheet to CORS_ORIGINS', async () => {
     for (const path of ['/', '/index.html', '/log-view.css', '/healthz']) {
       const response = await fetch(`${server.url}${path}`, { headers: foreign });
       expect([path, response.status, response.headers.get('access-control-allow-origin')]).toEqual([path, 200, null]);
