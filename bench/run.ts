@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { BenchRedis, DEFAULT_REDIS_URL, RedisUnavailableError } from './harness/bench-redis.js';
 import { compileChildren } from './harness/compile-children.js';
 import { installExitCleanup, runExitCleanups } from './harness/exit-cleanup.js';
 import { benchDir } from './harness/paths.js';
@@ -12,13 +13,14 @@ import { streamReaderPids } from './harness/stream-readers.js';
 import { assembleResults } from './report/assemble-results.js';
 import { printReport } from './report/print-report.js';
 import { writeResults } from './report/write-results.js';
-import { maxConnections } from './scenarios/scenario-runners.js';
+import { maxConnections, needsRedis } from './scenarios/scenario-runners.js';
 import { scenarios, type Scenario } from './scenarios/scenario-spec.js';
 
 /**
  * `npm run bench [-- flags]`: every scenario against LIMIT, SEED and OURS (rows e–g: OURS
- * against itself), `runs` times each, then the medians, the targets for OURS, and the JSON
- * under bench/results/. Flags parsed with commander (a dependency already); see --help.
+ * against itself; h–j: OURS as a cluster on Redis against OURS as one process), `runs` times
+ * each, then the medians, the targets for OURS, and the JSON under bench/results/. Flags
+ * parsed with commander (a dependency already); see --help.
  */
 interface Options {
   scale: number;
@@ -32,6 +34,7 @@ interface Options {
   lineWidth: number;
   connectBatch: number;
   sampled: number;
+  redis: string;
   quiet: boolean;
 }
 
@@ -57,7 +60,7 @@ function parseOptions(argv: string[]): Options {
     .description('SSE fan-out bench: LIMIT (raw node:http), SEED (koa-sse-stream), OURS (dist/main.js)')
     .option('--scale <factor>', 'clients, durations and replay size times this; rates stay (env BENCH_SCALE)', positiveNumber, Number(process.env.BENCH_SCALE ?? 1))
     .option('--runs <n>', 'runs of every cell; medians are reported (env BENCH_RUNS)', positiveInt, Number(process.env.BENCH_RUNS ?? 3))
-    .option('--only <scenarios>', "comma-separated: a, b, b1 (b'), b2 (b''), c, d, and e, f, g (OURS only) (env BENCH_ONLY)", list, process.env.BENCH_ONLY ? list(process.env.BENCH_ONLY) : undefined)
+    .option('--only <scenarios>', "comma-separated: a, b, b1 (b'), b2 (b''), c, d, and e, f, g, h, i, j (OURS only; h–j need Redis) (env BENCH_ONLY)", list, process.env.BENCH_ONLY ? list(process.env.BENCH_ONLY) : undefined)
     .option('--servers <kinds>', 'comma-separated: LIMIT,SEED,OURS', serverList, [...SERVER_KINDS])
     .option('--reuse-servers', 'one server process per kind for every cell (faster, less clean)', false)
     .option('--out <dir>', 'folder for latest.json and its timestamped copy', path.join(benchDir, 'results'))
@@ -66,6 +69,7 @@ function parseOptions(argv: string[]): Options {
     .option('--line-width <chars>', 'characters of each line of output', positiveInt, 80)
     .option('--connect-batch <n>', 'clients connected at once while ramping up', positiveInt, 500)
     .option('--sampled <n>', 'readers per cell that parse every event (latency, order)', positiveInt, 20)
+    .option('--redis <url>', 'the Redis of rows h–j (each cluster takes a REDIS_PREFIX of its own and deletes its keys) (env BENCH_REDIS_URL)', process.env.BENCH_REDIS_URL ?? DEFAULT_REDIS_URL)
     .option('--quiet', 'no progress lines', false)
     .parse(argv);
   return program.opts<Options>();
@@ -83,6 +87,8 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv);
   const selected = selectScenarios(options);
   installExitCleanup();
+  // Before anything is started: without Redis, rows h–j cannot run, and that is said at once.
+  const redis = options.servers.includes('OURS') && selected.some(needsRedis) ? await BenchRedis.connect(options.redis) : null;
   const startedAt = new Date();
   const loadAverageAtStart = os.loadavg();
   const isProfiling = options.profile !== false || options.profileLoad;
@@ -101,6 +107,7 @@ async function main(): Promise<void> {
     runs = await runCells(
       {
         scenarios: selected,
+        redis,
         runs: options.runs,
         servers: options.servers,
         settings: { connectBatch: options.connectBatch, sampledClients: options.sampled, lineWidth: options.lineWidth, readerEntry: children.streamReader },
@@ -115,14 +122,24 @@ async function main(): Promise<void> {
   } finally {
     await pool.stopAll();
     children.remove();
+    await redis?.quit();
   }
-  const settings = { scale: options.scale, runs: options.runs, lineWidth: options.lineWidth, connectBatch: options.connectBatch, sampledClients: options.sampled, reuseServers: options.reuseServers };
+  const settings = {
+    scale: options.scale,
+    runs: options.runs,
+    lineWidth: options.lineWidth,
+    connectBatch: options.connectBatch,
+    sampledClients: options.sampled,
+    reuseServers: options.reuseServers,
+    redisUrl: redis?.url ?? null,
+  };
   const results = assembleResults(selected, options.servers, runs, [...pool.pids, ...streamReaderPids], settings, startedAt, loadAverageAtStart);
   printReport(results, writeResults(options.out, results), profileDir);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : error);
+  if (error instanceof RedisUnavailableError) console.error(`bench: rows h, i, j need Redis: ${error.message}; start it, or name another with --redis (env BENCH_REDIS_URL)`);
+  else console.error(error instanceof Error ? error.stack : error);
   runExitCleanups();
   process.exit(1);
 });

@@ -1,13 +1,16 @@
-import type { CellContext } from '../scenarios/cell-context.js';
+import type { CellContext, ClusterContext } from '../scenarios/cell-context.js';
 import type { RowResult } from '../scenarios/cell-metrics.js';
 import { runnerFor } from '../scenarios/scenario-runners.js';
 import type { Scenario } from '../scenarios/scenario-spec.js';
+import type { BenchRedis } from './bench-redis.js';
 import { LoadGenerator } from './load-generator.js';
 import type { ServerKind } from './server-kinds.js';
 import type { ServerPool } from './server-pool.js';
 
 export interface CellPlan {
   readonly scenarios: readonly Scenario[];
+  /** The clusters' Redis (rows h–j); null when no scenario of the plan needs it. */
+  readonly redis: BenchRedis | null;
   readonly runs: number;
   readonly servers: readonly ServerKind[];
   readonly settings: Omit<CellContext, 'server' | 'load'>;
@@ -39,10 +42,10 @@ export async function runCells(plan: CellPlan, pool: ServerPool): Promise<CellRu
       plan.log(`--- ${scenario.key}: ${scenario.title}`);
       const runs = Math.min(plan.runs, scenario.maxRuns ?? plan.runs);
       for (let run = 1; run <= runs; run += 1) {
-        // Rows e–g compare OURS with itself: the other servers take no part.
+        // Rows e–j compare OURS with itself: the other servers take no part.
         for (const kind of plan.servers.filter((k) => scenario.versus === 'servers' || k === 'OURS')) {
           const started = performance.now();
-          const rows = await runCell(scenario, kind, pool, load, plan.settings);
+          const rows = await runCell(scenario, kind, pool, load, plan);
           if (!load.isAlive) {
             // The worker died (a bug, or out of memory): the next cells get a fresh one.
             await load.stop();
@@ -62,10 +65,21 @@ export async function runCells(plan: CellPlan, pool: ServerPool): Promise<CellRu
   return { results, loadPids };
 }
 
-async function runCell(scenario: Scenario, kind: ServerKind, pool: ServerPool, load: LoadGenerator, settings: CellPlan['settings']): Promise<RowResult[]> {
+async function runCell(scenario: Scenario, kind: ServerKind, pool: ServerPool, load: LoadGenerator, plan: CellPlan): Promise<RowResult[]> {
+  const { settings } = plan;
   const failed = (message: string) => scenario.rows.map((row) => ({ row, metrics: null, error: message }));
   const runner = runnerFor(scenario);
-  if (runner.ownServers) {
+  if (runner.servers === 'cluster') {
+    if (!plan.redis) return failed('no Redis for the cluster rows');
+    const context: ClusterContext = { launch: (options) => pool.launch(kind, options), readerEntry: settings.readerEntry, lineWidth: settings.lineWidth, load, redis: plan.redis, connectBatch: settings.connectBatch, sampledClients: settings.sampledClients };
+    try {
+      return await runner.run(context, scenario);
+    } catch (error) {
+      await load.close().catch(() => {});
+      return failed(messageOf(error));
+    }
+  }
+  if (runner.servers === 'own') {
     // It starts and stops its servers itself (through the pool, which records their pids).
     try {
       return await runner.run({ launch: (options) => pool.launch(kind, options), readerEntry: settings.readerEntry, lineWidth: settings.lineWidth }, scenario);
@@ -104,6 +118,8 @@ function describeRow(result: RowResult): string {
   if (m.firstEventMs !== null) parts.push(`first event ${m.firstEventMs.toFixed(1)} ms`);
   if (m.startupMs !== null) parts.push(`start-up ${m.startupMs.toFixed(0)} ms`);
   if (m.exactReaders !== null) parts.push(`exact ${m.exactReaders}/${m.clients}`);
+  if (m.redisCpuUsPerEvent !== null) parts.push(`redis ${m.redisCpuUsPerEvent.toFixed(3)} us/ev`);
+  if (m.interruptedMs !== null) parts.push(`interrupted after ${m.interruptedMs.toFixed(0)} ms`);
   if (m.firstEventMs !== null || m.startupMs !== null || m.outputBytes !== null) parts.push(`rss ${m.rssPeakMb.toFixed(1)} MB (+${m.rssGrowthMb.toFixed(1)})`);
   if (m.wallMs !== null) parts.push(`${(m.wallMs / 1000).toFixed(2)} s`);
   return parts.join(', ');

@@ -23,6 +23,11 @@ export interface ServerStartOptions {
   readonly cpuProfileDir: string | null;
   /** An existing DATA_DIR to start on (a restart, or one the bench generated) instead of an empty one. */
   readonly dataDir?: string;
+  /**
+   * Fixture folders shared with other processes (a cluster's, whose processes must see the same
+   * PROJECTS_ROOT); their owner removes them. Unset: the server gets folders of its own.
+   */
+  readonly fixture?: BenchFixture;
   /** Variables on top of the kind's own (OURS: LOG_LEVEL=info makes it log its `listening` line). */
   readonly env?: Readonly<Record<string, string>>;
   /** Called with the ms from spawn to the server's `listening on` log line (OURS at LOG_LEVEL info or lower). */
@@ -43,13 +48,14 @@ const STDERR_TAIL_CHARS = 4000;
 
 /**
  * One server under test, in a child process (and process group) of its own, with its own
- * fixture folders. Its CPU time and RSS are read from /proc; its heap after GC through the
+ * fixture folders (or a cluster's shared ones). Its CPU time and RSS are read from /proc; its heap after GC through the
  * bench preload (SIGUSR2).
  */
 export class ServerProcess {
   private stderrTail = '';
   private memoryWaiters: Array<(snapshot: MemorySnapshot) => void> = [];
   private readonly exited: Promise<void>;
+  private stopping: Promise<void> | null = null;
 
   private constructor(
     readonly kind: ServerKind,
@@ -57,6 +63,8 @@ export class ServerProcess {
     readonly port: number,
     readonly fixture: BenchFixture,
     private readonly registration: { forget(): void },
+    /** Whether the fixture is this server's own, removed when it stops. */
+    private readonly ownsFixture: boolean,
     /** Where its V8 CPU profile is written when it exits (with --profile). */
     readonly profileFile: string | null,
     /** The DATA_DIR it runs on (the fixture's, unless one was given). */
@@ -74,7 +82,7 @@ export class ServerProcess {
   }
 
   static async start(kind: ServerKind, children: CompiledChildren, options: ServerStartOptions): Promise<ServerProcess> {
-    const fixture = new BenchFixture();
+    const fixture = options.fixture ?? new BenchFixture();
     const port = await freePort();
     const dataDir = options.dataDir ?? fixture.dataDir;
     const launch = serverLaunch(kind, children, { port, projectsRoot: fixture.projectsRoot, dataDir, maxClients: options.maxClients });
@@ -93,7 +101,7 @@ export class ServerProcess {
     const registration = registerChild(child, true);
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     if (onListening) watchListening(child, () => onListening(performance.now() - spawnedAt));
-    const server = new ServerProcess(kind, child, port, fixture, registration, profileFile, dataDir);
+    const server = new ServerProcess(kind, child, port, fixture, registration, options.fixture === undefined, profileFile, dataDir);
     try {
       await server.waitHealthy(options.startTimeoutMs ?? START_TIMEOUT_MS);
     } catch (error) {
@@ -135,8 +143,14 @@ export class ServerProcess {
     });
   }
 
-  /** SIGTERM (a graceful stop), then SIGKILL to the whole group if it takes too long. */
-  async stop(): Promise<void> {
+  /** SIGTERM (a graceful stop), then SIGKILL to the whole group if it takes too long. Once only: later calls wait for the same stop. */
+  stop(): Promise<void> {
+    // A second SIGKILL to the group could hit a reused pid: the group is signalled once.
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     if (this.isRunning) {
       process.kill(this.pid, 'SIGTERM');
       const timer = setTimeout(() => this.killGroup(), STOP_TIMEOUT_MS);
@@ -145,7 +159,14 @@ export class ServerProcess {
     }
     this.killGroup(); // whatever it left in its group
     this.registration.forget();
-    this.fixture.remove();
+    if (this.ownsFixture) this.fixture.remove();
+  }
+
+  /** SIGKILL to the server alone (a crash: no shutdown, and what it started is left as it is); resolves once it is gone. */
+  async kill(): Promise<void> {
+    if (!this.isRunning) return;
+    process.kill(this.pid, 'SIGKILL');
+    await this.exited;
   }
 
   /** The last lines the server wrote to stderr, for error messages. */

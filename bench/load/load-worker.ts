@@ -30,7 +30,9 @@ async function open(command: Extract<WorkerCommand, { cmd: 'open' }>): Promise<O
       const isStalled = i >= command.clients;
       const isSampled = !isStalled && i >= nextSample;
       if (isSampled) nextSample += sampleStep;
-      batch.push(new BenchClient({ port: command.port, path: command.path, latencySink: isSampled ? sink : null, isStalled }));
+      // Contiguous shares rather than turns: the sampled clients, spread over the order, land on every port.
+      const port = command.ports[Math.min(command.ports.length - 1, Math.floor((i * command.ports.length) / total))]!;
+      batch.push(new BenchClient({ port, path: command.path, latencySink: isSampled ? sink : null, isStalled }));
     }
     clients.push(...batch);
     const remainingMs = deadline - Date.now();

@@ -2,7 +2,8 @@ import type { LatencySummary } from './percentiles.js';
 
 /** Messages between the bench runner and its load worker (over the child-process IPC channel). */
 export type WorkerCommand =
-  | { readonly cmd: 'open'; readonly port: number; readonly path: string; readonly clients: number; readonly sampled: number; readonly stalled: number; readonly batch: number; readonly timeoutMs: number }
+  /** `ports`: the clients are split over them in order, the first share on the first port (a cluster's API processes). */
+  | { readonly cmd: 'open'; readonly ports: readonly number[]; readonly path: string; readonly clients: number; readonly sampled: number; readonly stalled: number; readonly batch: number; readonly timeoutMs: number }
   | { readonly cmd: 'drain'; readonly expectedPerClient: number; readonly timeoutMs: number }
   | { readonly cmd: 'close' };
 

@@ -6,7 +6,7 @@ import type { BenchMeta, BenchResults, CellResult } from './bench-results.js';
 import { medianMetrics } from './median.js';
 import { judgeTargets } from './targets.js';
 
-export type RunSettings = Pick<BenchMeta, 'scale' | 'runs' | 'lineWidth' | 'connectBatch' | 'sampledClients' | 'reuseServers'>;
+export type RunSettings = Pick<BenchMeta, 'scale' | 'runs' | 'lineWidth' | 'connectBatch' | 'sampledClients' | 'reuseServers' | 'redisUrl'>;
 
 /** The medians of every cell, the targets for OURS, and where the bench ran. */
 export function assembleResults(
@@ -29,7 +29,8 @@ export function assembleResults(
     }
   }
   const lookup = (row: string, server: ServerKind) => cells.find((c) => c.row === row && c.server === server)?.median ?? null;
-  const targets = servers.includes('OURS') ? judgeTargets(new Set(cells.map((c) => c.row)), lookup) : [];
+  const errorOf = (row: string, server: ServerKind) => cells.find((c) => c.row === row && c.server === server && c.median === null)?.errors[0] ?? null;
+  const targets = servers.includes('OURS') ? judgeTargets(new Set(cells.map((c) => c.row)), lookup, errorOf) : [];
   const finishedAt = new Date();
   const cpus = os.cpus();
   return {
@@ -44,7 +45,7 @@ export function assembleResults(
       loadAverageAtStart,
       ...settings,
       scenarios: scenarios.map((s) => s.key),
-      stream: 'GET /api/log/push?build=<id> (the build stream), readers connected before the first line (e: resumes with Last-Event-ID; f: live and after the end)',
+      stream: 'GET /api/log/push?build=<id> (the build stream), readers connected before the first line (e: resumes with Last-Event-ID; f: live and after the end; h: split over the API processes; i: no reader, GET /api/builds/<id> polled)',
     },
     cells,
     targets,

@@ -19,6 +19,8 @@ export interface BenchMeta {
   readonly connectBatch: number;
   readonly sampledClients: number;
   readonly reuseServers: boolean;
+  /** The clusters' Redis (rows h–j); null when none of them ran. */
+  readonly redisUrl: string | null;
   readonly stream: string;
 }
 
@@ -26,8 +28,8 @@ export interface BenchMeta {
 export interface CellResult {
   readonly row: string;
   readonly server: ServerKind;
-  /** `itself`: a row of e–g, where OURS is compared with its own other rows. */
-  readonly versus: 'servers' | 'itself';
+  /** `itself`: a row of e–g, where OURS is compared with its own other rows; `cluster`: h–j, OURS on Redis and as one process. */
+  readonly versus: 'servers' | 'itself' | 'cluster';
   readonly runs: readonly RowResult[];
   readonly median: CellMetrics | null;
   readonly errors: readonly string[];

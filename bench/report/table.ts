@@ -1,5 +1,6 @@
 import type { CellMetrics } from '../scenarios/cell-metrics.js';
 import type { CellResult } from './bench-results.js';
+import { CLUSTER_SETUPS } from '../scenarios/scenario-spec.js';
 import type { TargetResult } from './targets.js';
 
 interface Column {
@@ -82,16 +83,38 @@ const SELF_COLUMNS: readonly Column[] = [
   { title: 'wall s', value: (_, m) => (m.wallMs === null ? '-' : f2(m.wallMs / 1000)) },
 ];
 
+/** Rows h–j: OURS as a cluster on Redis and as one process, side by side. */
+const CLUSTER_COLUMNS: readonly Column[] = [
+  { title: 'row', value: (c) => c.row },
+  { title: 'processes', value: (c) => CLUSTER_SETUPS[c.row] ?? '-' },
+  { title: 'clients', value: (_, m) => f0(m.clients) },
+  { title: 'lines', value: (_, m) => (m.lines === 0 ? '-' : f0(m.lines)) },
+  { title: 'delivered', value: (_, m) => delivered(m) },
+  { title: 'cpu s', value: (_, m) => (m.cpuMs === null ? '-' : f2(m.cpuMs / 1000)) },
+  { title: 'cpu us/ev', value: (_, m) => num(m.cpuUsPerEvent) },
+  { title: 'p50 ms', value: (_, m) => num(m.p50Ms) },
+  { title: 'p99 ms', value: (_, m) => num(m.p99Ms) },
+  { title: 'redis cpu s', value: (_, m) => (m.redisCpuMs === null ? '-' : f2(m.redisCpuMs / 1000)) },
+  { title: 'redis us/ev', value: (_, m) => num(m.redisCpuUsPerEvent) },
+  { title: 'worker cpu s', value: (_, m) => (m.workerCpuMs === null ? '-' : f2(m.workerCpuMs / 1000)) },
+  { title: 'interrupted after ms', value: (_, m) => num(m.interruptedMs) },
+  { title: 'exact', value: (_, m) => (m.exactReaders === null ? '-' : `${f0(m.exactReaders)}/${f0(m.clients)}`) },
+  { title: 'rss MB', value: (_, m) => (m.rssPeakMb === 0 ? '-' : f1(m.rssPeakMb)) },
+  { title: 'wall s', value: (_, m) => (m.wallMs === null ? '-' : f2(m.wallMs / 1000)) },
+  { title: 'gen lag ms', value: (_, m) => num(m.genMaxLagMs) },
+];
+
 const isSelf = (cell: CellResult) => cell.versus === 'itself';
 
-function formatCells(cells: readonly CellResult[], columns: readonly Column[]): string {
-  const rows = cells.map((cell) => (cell.median ? columns.map((c) => c.value(cell, cell.median!)) : [cell.row, cell.server, `error: ${cell.errors[0] ?? 'no result'}`]));
+/** A table of medians; a cell with none shows its row, `label` (the server, or h–j's processes) and its first error. */
+function formatCells(cells: readonly CellResult[], columns: readonly Column[], label: (cell: CellResult) => string = (cell) => cell.server): string {
+  const rows = cells.map((cell) => (cell.median ? columns.map((c) => c.value(cell, cell.median!)) : [cell.row, label(cell), `error: ${cell.errors[0] ?? 'no result'}`]));
   return formatTable(columns.map((c) => c.title), rows);
 }
 
 /** The medians of the rows that compare the servers, one line per row and server. */
 export function formatResultsTable(cells: readonly CellResult[]): string {
-  return formatCells(cells.filter((cell) => !isSelf(cell)), COLUMNS);
+  return formatCells(cells.filter((cell) => cell.versus === 'servers'), COLUMNS);
 }
 
 /**
@@ -101,6 +124,16 @@ export function formatResultsTable(cells: readonly CellResult[]): string {
 export function formatSelfTable(cells: readonly CellResult[]): string {
   const self = cells.filter(isSelf);
   return self.length === 0 ? '' : formatCells(self, SELF_COLUMNS);
+}
+
+/**
+ * The medians of rows h–j (OURS as a cluster, and as one process), or '' when none ran. cpu:
+ * the API processes' (h/cluster: both, summed; j/cluster: the fresh one; i: the API process
+ * between the kill and the answer); rss MB: theirs, summed, at its peak.
+ */
+export function formatClusterTable(cells: readonly CellResult[]): string {
+  const cluster = cells.filter((cell) => cell.versus === 'cluster');
+  return cluster.length === 0 ? '' : formatCells(cluster, CLUSTER_COLUMNS, (cell) => CLUSTER_SETUPS[cell.row] ?? cell.server);
 }
 
 /** The targets for OURS, each with both figures, the ratio and pass/FAIL. */

@@ -1,3 +1,4 @@
+import type { BenchRedis } from '../harness/bench-redis.js';
 import type { LoadGenerator } from '../harness/load-generator.js';
 import type { ServerProcess, ServerStartOptions } from '../harness/server-process.js';
 
@@ -24,6 +25,15 @@ export interface OwnServerContext {
   readonly launch: (options?: LaunchOptions) => Promise<ServerProcess>;
   readonly readerEntry: string;
   readonly lineWidth: number;
+}
+
+/** What a scenario of rows h–j runs with: it starts its own processes, and loads them with the load worker. */
+export interface ClusterContext extends OwnServerContext {
+  readonly load: LoadGenerator;
+  /** The bench's own connection to the clusters' Redis (CPU, clean-up); its url is the clusters' REDIS_URL. */
+  readonly redis: BenchRedis;
+  readonly connectBatch: number;
+  readonly sampledClients: number;
 }
 
 /** Time for a server to take in new connections (their replay of the few events so far) before measuring. */

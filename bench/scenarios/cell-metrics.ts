@@ -39,12 +39,23 @@ export interface CellMetrics {
   readonly keptBuilds: number | null;
   /** f: bytes the build wrote (each reader must get them all). */
   readonly outputBytes: number | null;
-  /** e, f, g: streams (e, f) or start-ups (g) whose result was exactly right, out of `clients`. */
+  /** e, f, g: streams (e, f) or start-ups (g) whose result was exactly right, out of `clients`; i: the lost build's record and log. */
   readonly exactReaders: number | null;
+  /** Rows h–j, a cluster on Redis; null elsewhere. Redis's CPU (INFO cpu, user + system) over the measured window, ms. */
+  readonly redisCpuMs: number | null;
+  /** h, j: Redis's CPU ÷ delivered events, µs. */
+  readonly redisCpuUsPerEvent: number | null;
+  /** h, j: CPU of the worker processes over the window, ms (cpuMs is the API processes'). */
+  readonly workerCpuMs: number | null;
+  /** i: from the worker's SIGKILL to GET /api/builds/<id> answering `interrupted`, ms. */
+  readonly interruptedMs: number | null;
 }
 
 /** The fields only rows e–g measure, all null: what the other rows put in their metrics. */
 export const NOT_SELF_MEASURED = { firstEventMs: null, startupMs: null, keptBuilds: null, outputBytes: null, exactReaders: null } as const;
+
+/** The fields only a cluster's rows (h–j) measure, all null: what a one-process row puts in its metrics. */
+export const NOT_CLUSTER_MEASURED = { redisCpuMs: null, redisCpuUsPerEvent: null, workerCpuMs: null, interruptedMs: null } as const;
 
 /** What a row of e–g measures: the rest of CellMetrics is a live-delivery figure they do not take. */
 export type SelfMeasured = Pick<
@@ -55,6 +66,7 @@ export type SelfMeasured = Pick<
 /** The metrics of a row of e–g, with the live-delivery fields none of them measures. */
 export function selfMeasuredMetrics({ rssStartBytes, rssPeakBytes, ...measured }: SelfMeasured): CellMetrics {
   return {
+    ...NOT_CLUSTER_MEASURED,
     ...measured,
     offered: 0,
     delivered: 0,

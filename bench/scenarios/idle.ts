@@ -1,7 +1,7 @@
 import { startBuild, waitForBuildEnd } from '../harness/build-api.js';
 import { go, waitForReady } from '../harness/bench-fixture.js';
 import { CONNECT_TIMEOUT_MS, READY_TIMEOUT_MS, SETTLE_MS, sleep, type CellContext } from './cell-context.js';
-import { MB, NOT_SELF_MEASURED, type RowResult } from './cell-metrics.js';
+import { MB, NOT_CLUSTER_MEASURED, NOT_SELF_MEASURED, type RowResult } from './cell-metrics.js';
 import type { IdleSpec, Scenario } from './scenario-spec.js';
 
 /** After the last connect: time for the servers to finish setting the streams up. */
@@ -20,7 +20,7 @@ export async function runIdle(context: CellContext, scenario: Scenario): Promise
   await sleep(SETTLE_MS);
   const before = await server.memory();
   const opened = await load.open({
-    port: server.port,
+    ports: [server.port],
     path: `/api/log/push?build=${id}`,
     clients: spec.clients,
     sampled: 0,
@@ -66,6 +66,7 @@ export async function runIdle(context: CellContext, scenario: Scenario): Promise
         sequenceErrors: 0,
         isTimedOut: false,
         ...NOT_SELF_MEASURED,
+        ...NOT_CLUSTER_MEASURED,
       },
     },
   ];

@@ -1,4 +1,5 @@
 import type { DrainReport } from '../load/protocol.js';
+import type { ProcessSet } from '../harness/process-set.js';
 import { RssSampler } from '../harness/rss-sampler.js';
 import { MB, monotonicUs, type CellMetrics } from './cell-metrics.js';
 
@@ -29,17 +30,18 @@ export interface DeliveryWindow {
 /**
  * Opens the window in which a cell is measured: server and load-worker CPU, wall time and the
  * server's RSS from now until the readers are drained, in the same order for every scenario.
+ * `servers`: the process that serves the readers, or a cluster's API processes (summed).
  */
-export function openDeliveryWindow(server: { readonly pid: number; cpuMs(): number }, load: { cpuMs(): number }): DeliveryWindow {
-  const rss = new RssSampler(server.pid);
-  const cpuBefore = server.cpuMs();
+export function openDeliveryWindow(servers: ProcessSet, load: { cpuMs(): number }): DeliveryWindow {
+  const rss = new RssSampler(servers.pids);
+  const cpuBefore = servers.cpuMs();
   const loadCpuBefore = load.cpuMs();
   const started = performance.now();
   const fromUs = monotonicUs();
   return {
     close(drained) {
       const toUs = monotonicUs();
-      const cpuMs = server.cpuMs() - cpuBefore;
+      const cpuMs = servers.cpuMs() - cpuBefore;
       const loadCpuMs = load.cpuMs() - loadCpuBefore;
       const wallMs = performance.now() - started;
       const peak = rss.stop();

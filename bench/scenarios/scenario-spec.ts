@@ -1,4 +1,4 @@
-import type { CellContext, OwnServerContext } from './cell-context.js';
+import type { CellContext, ClusterContext, OwnServerContext } from './cell-context.js';
 import type { RowResult } from './cell-metrics.js';
 
 /** The bench's scenarios at scale 1, as the task lists them. */
@@ -50,7 +50,32 @@ export interface StartupSpec {
   readonly eventsPerBuild: number;
 }
 
-export type Spec = LiveSpec | IdleSpec | ReplaySpec | ResumeSpec | BigBuildSpec | StartupSpec;
+/** Row h: b's live load on a cluster (`apiProcesses` API processes sharing the readers, `workers` workers), against one process. */
+export interface ClusterLiveSpec {
+  readonly kind: 'cluster-live';
+  readonly live: LiveSpec;
+  readonly apiProcesses: number;
+  readonly workers: number;
+}
+
+/** Row i: a worker SIGKILLed while its build prints, in a cluster whose WORKER_LOST_MS is `workerLostMs`. */
+export interface LostWorkerSpec {
+  readonly kind: 'lost-worker';
+  readonly workerLostMs: number;
+  /** The build prints `rate` lines/s in bursts of `burstLines`, for `runningMs` before the kill. */
+  readonly rate: number;
+  readonly burstLines: number;
+  readonly runningMs: number;
+}
+
+/** Row j: a finished build of `lines` lines replayed to `clients` readers by an API process started after it ran, against one process. */
+export interface ClusterReplaySpec {
+  readonly kind: 'cluster-replay';
+  readonly lines: number;
+  readonly clients: number;
+}
+
+export type Spec = LiveSpec | IdleSpec | ReplaySpec | ResumeSpec | BigBuildSpec | StartupSpec | ClusterLiveSpec | LostWorkerSpec | ClusterReplaySpec;
 
 export interface Scenario {
   /** Its CLI name (`--only`). */
@@ -61,9 +86,10 @@ export interface Scenario {
   readonly rows: readonly string[];
   /**
    * `servers`: every server kind runs it and the targets compare them. `itself`: only OURS
-   * runs it, at two sizes, and the targets compare its rows with each other (e–g).
+   * runs it, at two sizes, and the targets compare its rows with each other (e–g). `cluster`:
+   * only OURS runs it, as a cluster on Redis and (h, j) as one process, side by side (h–j).
    */
-  readonly versus: 'servers' | 'itself';
+  readonly versus: 'servers' | 'itself' | 'cluster';
   /** At most this many runs, whatever --runs says (a long row whose figures barely move). */
   readonly maxRuns?: number;
 }
@@ -72,6 +98,8 @@ export interface Scenario {
 export type ScenarioRunner = (context: CellContext, scenario: Scenario) => Promise<RowResult[]>;
 /** Runs a scenario that starts (and stops) its own servers, e.g. on a DATA_DIR it generated, restarted between measures. */
 export type OwnServerRunner = (context: OwnServerContext, scenario: Scenario) => Promise<RowResult[]>;
+/** Runs a scenario of rows h–j: it starts its clusters (and its one-process server) itself, and loads them with the load worker. */
+export type ClusterRunner = (context: ClusterContext, scenario: Scenario) => Promise<RowResult[]>;
 
 /** Bounds that keep a scaled-down bench meaningful. */
 const MIN_CLIENTS = 5;
@@ -90,6 +118,18 @@ const MB = 1 << 20;
 export const RESUME_SIZES = ['1M', '10k'] as const;
 export const RESUME_IDS = ['mid', 'made-up'] as const;
 export const RESUME_STATES = ['cold', 'warm'] as const;
+
+/** Row i's WORKER_LOST_MS: short, so that the row takes seconds; the contract's bound is this + 5 s. */
+export const LOST_WORKER_MS = 3000;
+
+/** What each process setup of rows h–j is, for the report. */
+export const CLUSTER_SETUPS: Readonly<Record<string, string>> = {
+  'h/cluster': '2 api + 1 worker, Redis',
+  'h/one': 'one process',
+  i: '1 api + 1 worker, Redis',
+  'j/cluster': 'fresh api + 1 worker, Redis',
+  'j/one': 'one process',
+};
 
 export function resumeRow(size: (typeof RESUME_SIZES)[number], id: (typeof RESUME_IDS)[number], state: (typeof RESUME_STATES)[number]): string {
   return `e/${size}/${id}/${state}`;
@@ -146,6 +186,30 @@ export function scenarios(scale: number): Scenario[] {
       spec: { kind: 'startup', keptBuilds: Math.max(MIN_KEPT_BUILDS, Math.round(10000 * scale)), eventsPerBuild: 50 },
       rows: ['g/10k', 'g/0'],
       versus: 'itself',
+    },
+    {
+      key: 'h',
+      title: '2 API processes + 1 worker on Redis, 1,000 clients split across them x 5,000 lines/s, against one process with the same load',
+      spec: { kind: 'cluster-live', live: live(clients(1000), 5000, 100, duration(10000), 0), apiProcesses: 2, workers: 1 },
+      rows: ['h/cluster', 'h/one'],
+      versus: 'cluster',
+    },
+    {
+      key: 'i',
+      title: `a worker SIGKILLed mid-build (WORKER_LOST_MS=${LOST_WORKER_MS}): time until the build is interrupted`,
+      // Not scaled: the time measured is WORKER_LOST_MS's, whatever the load.
+      spec: { kind: 'lost-worker', workerLostMs: LOST_WORKER_MS, rate: 100, burstLines: 10, runningMs: 1000 },
+      rows: ['i'],
+      versus: 'cluster',
+    },
+    {
+      key: 'j',
+      title: 'replay of a finished 100,000-line build from an API process started after it ran, 100 clients, against one process',
+      spec: { kind: 'cluster-replay', lines: Math.max(MIN_REPLAY_LINES, Math.round(100000 * scale)), clients: replayClients[1]! },
+      rows: ['j/cluster', 'j/one'],
+      versus: 'cluster',
+      // 60–80 s a run on the 2-core machine; over five runs the ratio moved between 9x and 17x.
+      maxRuns: 1,
     },
   ];
 }
