@@ -99,8 +99,17 @@ export function go(control: BuildControl): void {
 }
 
 export async function readStats<Stats = BuildStats>(control: BuildControl, timeoutMs: number): Promise<Stats> {
+  const deadline = Date.now() + timeoutMs;
   await waitForFile(control.statsFile, timeoutMs, "the build's stats");
-  return JSON.parse(fs.readFileSync(control.statsFile, 'utf8')) as Stats;
+  // build.js creates the file, then writes it: a read in between finds it empty (or half written).
+  for (;;) {
+    try {
+      return JSON.parse(fs.readFileSync(control.statsFile, 'utf8')) as Stats;
+    } catch (error) {
+      if (!(error instanceof SyntaxError) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
 }
 
 async function waitForFile(file: string, timeoutMs: number, what: string): Promise<void> {
