@@ -10,6 +10,25 @@ import { eventBody, type ClusterStore, type EventBody } from './cluster-store.js
  */
 export const MAX_PENDING_BYTES = 64 << 20;
 const RETRY_MS = [50, 100, 250, 500, 1000];
+/**
+ * One write to Redis takes at most this many events or bytes: a build that prints faster than
+ * Redis takes its writes (or any build during a stall) would otherwise pile up one batch too
+ * big to send (tens of thousands of script arguments overflow the call stack).
+ */
+export const MAX_BATCH_EVENTS = 1000;
+export const MAX_BATCH_BYTES = 1 << 20;
+
+/** How many of the pending events the next batch takes: at least one, within both limits. */
+function batchLength(events: readonly EventBody[]): number {
+  let bytes = 0;
+  let count = 0;
+  while (count < events.length && count < MAX_BATCH_EVENTS) {
+    bytes += events[count]![1].length;
+    if (count > 0 && bytes > MAX_BATCH_BYTES) break;
+    count += 1;
+  }
+  return count;
+}
 
 interface Batch {
   readonly number: number;
@@ -97,12 +116,24 @@ export class LeasedBuildWriter {
       events.unshift(eventBody({ buildId: this.build.id, event: 'log', data: { build: this.build.id, step: null, stream: 'system', time: formatLogTime(nowMs), ts: nowMs, text, eol: true } }));
       this.droppedLines = 0;
     }
-    const batch: Batch = { number: this.nextBatch, events, record: this.record === null ? null : (JSON.parse(this.record) as BuildRecord), isEnd: this.isEndPending };
+    const count = batchLength(events);
+    const taken = count === events.length ? events : events.slice(0, count);
+    const isLast = count === events.length;
+    // The record (and an end) go with the batch that leaves nothing behind: a record may never
+    // say more than the events already in Redis (a terminal record there means the end is in).
+    const batch: Batch = {
+      number: this.nextBatch,
+      events: taken,
+      record: isLast && this.record !== null ? (JSON.parse(this.record) as BuildRecord) : null,
+      isEnd: isLast && this.isEndPending,
+    };
     this.nextBatch += 1;
-    this.events = [];
-    this.record = null;
-    this.isEndPending = false;
-    this.pendingBytes = 0;
+    this.events = isLast ? [] : events.slice(count);
+    if (isLast) {
+      this.record = null;
+      this.isEndPending = false;
+    }
+    this.pendingBytes = this.events.reduce((sum, [, body]) => sum + body.length, 0);
     return batch;
   }
 

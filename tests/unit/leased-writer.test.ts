@@ -85,4 +85,32 @@ describe('LeasedBuildWriter', () => {
     expect(store.writes[0]).toMatchObject({ isEnd: true, newLease: 'done' });
     expect(store.writes[0]!.events.map(([name]) => name)).toEqual(['log', 'end']);
   });
+
+  it('sends a backlog in bounded batches, the record and the end only with the last (a record never runs ahead of the events)', async () => {
+    const store = new FakeStore();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const answer = store.answer;
+    store.commit = async function (this: FakeStore, recordArg: unknown, write: BuildWrite): Promise<CommitReply> {
+      if (first) {
+        first = false;
+        await held; // Redis is slow: a backlog piles up behind the first write
+      }
+      return FakeStore.prototype.commit.call(this, recordArg, write);
+    } as FakeStore['commit'];
+    store.answer = answer;
+    const writer = new LeasedBuildWriter(store as unknown as ClusterStore, record.build, 'lease-1', () => {}, logger);
+    writer.append(logEvent('first'));
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 2500; i += 1) writer.append(logEvent(`line ${i}`));
+    writer.append({ buildId: record.build.id, event: 'end', data: { build: record.build } });
+    writer.save(record);
+    release();
+    await writer.drained();
+    const sizes = store.writes.map((write) => write.events.length);
+    expect(sizes).toEqual([1, 1000, 1000, 501]);
+    expect(store.writes.map((write) => [write.record !== null, write.isEnd])).toEqual([[false, false], [false, false], [false, false], [true, true]]);
+    expect(texts(store.writes.slice(1)).slice(0, 2500)).toEqual(Array.from({ length: 2500 }, (_, i) => `line ${i}`));
+  });
 });
