@@ -36,7 +36,6 @@ export class ClusterEventLog implements EventStreams {
   private readonly appendListeners = new Set<(appends: readonly FeedAppend[]) => void>();
   private readonly resetListeners = new Set<() => void>();
   private isClosed = false;
-  private loop: Promise<void> | null = null;
   eventsAppended = 0;
 
   constructor(
@@ -53,7 +52,7 @@ export class ClusterEventLog implements EventStreams {
   async start(): Promise<void> {
     this.epoch = await this.store.epoch();
     await this.startAtHead();
-    this.loop = this.follow();
+    void this.follow();
   }
 
   onAppend(listener: (appends: readonly FeedAppend[]) => void): () => void {
@@ -111,11 +110,6 @@ export class ClusterEventLog implements EventStreams {
   close(): void {
     this.isClosed = true;
     this.reader.disconnect();
-  }
-
-  /** Resolves once the reading loop has stopped (after close()). */
-  async closed(): Promise<void> {
-    await this.loop;
   }
 
   /** Where a build's stream resumes after an id: only an id that names that build's event exactly. */

@@ -49,14 +49,6 @@ export class FrameChunkCache {
     return load;
   }
 
-  forget(listKey: string): void {
-    for (const [key, chunk] of this.chunks) {
-      if (!key.startsWith(`${listKey}#`)) continue;
-      this.chunks.delete(key);
-      this.bytes -= chunk.data.length;
-    }
-  }
-
   private async load(listKey: string, index: number): Promise<FrameChunk | null> {
     const start = index * CHUNK_FRAMES;
     const frames = await this.redis.lrangeBuffer(listKey, start, start + CHUNK_FRAMES - 1);

@@ -133,7 +133,8 @@ export class LeasedBuildWriter {
       this.record = null;
       this.isEndPending = false;
     }
-    this.pendingBytes = this.events.reduce((sum, [, body]) => sum + body.length, 0);
+    // Counted down by what left, not summed again: a backlog is sent in many batches.
+    this.pendingBytes = isLast ? 0 : Math.max(0, this.pendingBytes - taken.reduce((sum, [, body]) => sum + body.length, 0));
     return batch;
   }
 

@@ -16,8 +16,6 @@ export class RedisHealth {
   private lastAnswerAt: number;
   private isPinging = false;
   private timer: NodeJS.Timeout | null = null;
-  private readonly listeners = new Set<(isAvailable: boolean) => void>();
-  private wasAvailable = true;
 
   constructor(
     private readonly redis: Redis,
@@ -50,19 +48,12 @@ export class RedisHealth {
     if (!this.isAvailable) throw new StorageUnavailableError(`no answer for ${Math.round((this.now() - this.lastAnswerAt) / 1000)} s`);
   }
 
-  /** Told when Redis goes from answering to not answering, and back. */
-  onChange(listener: (isAvailable: boolean) => void): void {
-    this.listeners.add(listener);
-  }
-
   /** Any answer from Redis counts, not only the PING's. */
   noteAnswer(): void {
     this.lastAnswerAt = this.now();
-    this.report();
   }
 
   private ping(): void {
-    this.report();
     if (this.isPinging) return;
     this.isPinging = true;
     this.redis
@@ -72,12 +63,5 @@ export class RedisHealth {
       .finally(() => {
         this.isPinging = false;
       });
-  }
-
-  private report(): void {
-    const isAvailable = this.isAvailable;
-    if (isAvailable === this.wasAvailable) return;
-    this.wasAvailable = isAvailable;
-    for (const listener of this.listeners) listener(isAvailable);
   }
 }
