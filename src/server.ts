@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { createApp } from './app.js';
 import { startClusterServer } from './cluster/start-cluster-server.js';
-import { drainConnections, serveHttp } from './http/http-server.js';
+import { gracefulStop, serveHttp } from './http/http-server.js';
 import { createStreamEndpoint } from './http/stream-endpoint.js';
 import { BuildService } from './builds/build-service.js';
 import { BuildStore, type RecordFileSystem } from './builds/build-store.js';
@@ -93,22 +93,16 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     if (!handleStream(req, res)) void handleWithKoa(req, res);
   });
 
-  let stopping: Promise<void> | null = null;
   return {
     url,
     port,
     httpServer: server,
-    shutdown: () => {
-      stopping ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+    shutdown: gracefulStop(server, {
+      beforeDrain: async () => {
         await service.shutdown();
         pool.endAll('shutdown');
         eventLog.close();
-        await drainConnections(server, closed);
-      })();
-      return stopping;
-    },
+      },
+    }),
   };
 }
-

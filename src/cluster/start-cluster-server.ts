@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { createApp } from '../app.js';
 import type { BuildRunSettings } from '../builds/build-run.js';
 import type { Config } from '../config.js';
-import { drainConnections, serveHttp } from '../http/http-server.js';
+import { gracefulStop, serveHttp } from '../http/http-server.js';
 import type { HealthReport } from '../http/misc-routes.js';
 import { createStreamEndpoint } from '../http/stream-endpoint.js';
 import { createMetrics } from '../metrics.js';
@@ -102,15 +102,12 @@ export async function startClusterServer(config: Config, options: ServerOptions)
   const { server, url: listenUrl, port } = await serveHttp(config, logger, handle);
   logger.info({ role: config.role, worker: config.workerName, redis: redactRedisUrl(url), prefix: config.redisPrefix }, `joined the cluster as ${config.role}`);
 
-  let stopping: Promise<void> | null = null;
   return {
     url: listenUrl,
     port,
     httpServer: server,
-    shutdown: () => {
-      stopping ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+    shutdown: gracefulStop(server, {
+      beforeDrain: async () => {
         await worker?.shutdown();
         reaper?.stop();
         if (orphanTimer) clearInterval(orphanTimer);
@@ -118,10 +115,10 @@ export async function startClusterServer(config: Config, options: ServerOptions)
         eventLog?.close();
         await queue?.close().catch(() => {});
         health.stop();
-        await drainConnections(server, closed);
+      },
+      afterDrain: async () => {
         await Promise.all(connections.map((redis) => redis.quit().catch(() => redis.disconnect())));
-      })();
-      return stopping;
-    },
+      },
+    }),
   };
 }

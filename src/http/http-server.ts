@@ -43,10 +43,30 @@ export async function serveHttp(
   return { server, url: `http://${host}:${port}`, port };
 }
 
-/** Gives open connections SHUTDOWN_DRAIN_MS to take their last bytes, then closes what is left. */
-export async function drainConnections(server: http.Server, closed: Promise<void>): Promise<void> {
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_MS).unref())]);
-  server.closeAllConnections();
+/** What a role does between refusing new connections and closing the ones left. */
+export interface StopSteps {
+  /** Ends the role's own work: builds, streams, logs. */
+  readonly beforeDrain: () => Promise<void>;
+  /** Releases what the last responses no longer need (a cluster's Redis connections). */
+  readonly afterDrain?: () => Promise<void>;
+}
+
+/**
+ * The graceful stop every role shares, once however often it is called: no new connections,
+ * idle ones closed, the role's work ended, then SHUTDOWN_DRAIN_MS for open connections to take
+ * their last bytes before what is left is closed.
+ */
+export function gracefulStop(server: http.Server, steps: StopSteps): () => Promise<void> {
+  let stopping: Promise<void> | null = null;
+  const stop = async (): Promise<void> => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await steps.beforeDrain();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_MS).unref())]);
+    server.closeAllConnections();
+    await steps.afterDrain?.();
+  };
+  return () => (stopping ??= stop());
 }
 
 /**
