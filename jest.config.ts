@@ -11,19 +11,24 @@ const typescript: Config = {
 };
 
 /**
- * Four projects: `node` (npm test) needs nothing but Node, and runs the page's pure modules
- * too (tests/page); `browser` (npm run test:browser) drives Debian's Chromium, `proxy`
- * (npm run test:proxy) puts the server behind Debian's nginx and `cluster` (npm run
- * test:cluster) runs several server processes on redis-servers of its own, each checked for
- * before it starts.
+ * Tests mirror src/ (and public/, bench/), so a project picks its files by a suffix that
+ * names the system component a suite needs, not by a folder: `node` (npm test) runs every
+ * `*.test.ts` that needs nothing but Node, the page's pure modules too (tests/public/js);
+ * `browser` (npm run test:browser) runs `*.chromium.test.ts` on Debian's Chromium, `proxy`
+ * (npm run test:proxy) runs `*.nginx.test.ts` with the server behind Debian's nginx and
+ * `cluster` (npm run test:cluster) runs `*.redis.test.ts`, on the machine's Redis or on
+ * redis-servers of their own with several server processes. Each script checks for its
+ * component before it starts (tests/helpers/require/).
  */
+const SYSTEM_SUITES = ['\\.chromium\\.test\\.ts$', '\\.nginx\\.test\\.ts$', '\\.redis\\.test\\.ts$'];
+
 const config: Config = {
   testTimeout: 30000,
   projects: [
-    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/browser/', '<rootDir>/tests/proxy/', '<rootDir>/tests/cluster/'] },
-    { ...typescript, displayName: 'browser', roots: ['<rootDir>/tests/browser'] },
-    { ...typescript, displayName: 'proxy', roots: ['<rootDir>/tests/proxy'] },
-    { ...typescript, displayName: 'cluster', roots: ['<rootDir>/tests/cluster'] },
+    { ...typescript, displayName: 'node', roots: ['<rootDir>/tests'], testPathIgnorePatterns: ['/node_modules/', ...SYSTEM_SUITES] },
+    { ...typescript, displayName: 'browser', roots: ['<rootDir>/tests'], testMatch: ['**/*.chromium.test.ts'] },
+    { ...typescript, displayName: 'proxy', roots: ['<rootDir>/tests'], testMatch: ['**/*.nginx.test.ts'] },
+    { ...typescript, displayName: 'cluster', roots: ['<rootDir>/tests'], testMatch: ['**/*.redis.test.ts'] },
   ],
 };
 

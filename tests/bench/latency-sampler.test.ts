@@ -1,5 +1,5 @@
 import { LatencySampler, LatencySink } from '../../bench/load/latency-sampler.js';
-import { benchStream, cutEvery } from './bench-stream.js';
+import { benchStream, cutEvery } from '../helpers/bench-stream.js';
 
 describe('LatencySampler', () => {
   it('parses every line of a stream read in odd pieces, in order, with its latency', () => {

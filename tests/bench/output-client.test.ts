@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { OutputClient } from '../../bench/load/output-client.js';
 import type { StreamReport } from '../../bench/load/reader-protocol.js';
-import { cutEvery } from './bench-stream.js';
+import { cutEvery } from '../helpers/bench-stream.js';
 
 const frame = (id: string, event: string, data: unknown) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 const log = (n: number, step: string, stream: string, text: string, eol: boolean) => frame(`b-${n}-${n}`, 'log', { build: 'x', step, stream, text, eol });

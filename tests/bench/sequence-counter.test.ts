@@ -1,5 +1,5 @@
 import { SequenceCounter } from '../../bench/load/sequence-counter.js';
-import { benchStream, cutEvery } from './bench-stream.js';
+import { benchStream, cutEvery } from '../helpers/bench-stream.js';
 
 describe('SequenceCounter', () => {
   it.each([1, 2, 3, 7, 13, 50, 97, 4096])('counts every line of a stream read %i bytes at a time', (step) => {

@@ -3,7 +3,7 @@ import { request, waitForBuild } from '../helpers/http.js';
 import { rebuildOutput, SseReader } from '../helpers/sse-reader.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { announcedBuildId, runCli, startCli } from './cli-process.js';
+import { announcedBuildId, runCli, startCli } from '../helpers/cli-process.js';
 
 const TOKEN = 's3cret-token';
 const WORKER_NAME = 'cli-test-worker';

@@ -2,7 +2,7 @@ import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { rebuildOutput, SseReader } from '../helpers/sse-reader.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { announcedBuildId, lineNumbers, oneToN, startCli } from './cli-process.js';
+import { announcedBuildId, lineNumbers, oneToN, startCli } from '../helpers/cli-process.js';
 
 /** The build's stdout as the server's ?build= stream rebuilds it. */
 async function streamedOutput(server: TestServer, id: string): Promise<string> {

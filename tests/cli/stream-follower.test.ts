@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runCli } from './cli-process.js';
+import { runCli } from '../helpers/cli-process.js';
 
 /**
  * A scripted server for what the real one does only in rare cases (a `reset` on a build

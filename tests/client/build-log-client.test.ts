@@ -4,7 +4,7 @@ import { BuildLogError, createBuildLogClient, type FollowEvent } from '../../src
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { Recorder, oneToN } from './client-harness.js';
+import { Recorder, oneToN } from '../helpers/client-harness.js';
 
 describe('createBuildLogClient against the real server', () => {
   let projects: ProjectsRoot;

@@ -4,7 +4,7 @@ import { SseReader } from '../helpers/sse-reader.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { Recorder, oneToN, streamFetch } from './client-harness.js';
+import { Recorder, oneToN, streamFetch } from '../helpers/client-harness.js';
 
 /** Strictly increasing: no event handed on twice, none out of order. */
 function isIncreasing(numbers: readonly number[]): boolean {
