@@ -7,7 +7,8 @@ import type { Redis } from 'ioredis';
  * declared lost can never write to its builds again).
  *
  * A build's `lease` is `queued` until a worker takes it, then that worker's random token,
- * then `done` or `lost` once its `end` is written. Every write names the lease it expects.
+ * then `done` or `lost` once its `end` is written. Every write names the lease it expects, and
+ * a build whose lease is `done` or `lost` takes no write at all.
  */
 
 /** Appends events (name, frame body pairs from ARGV[first]) to a build: id, history, stream. */
@@ -86,7 +87,9 @@ const COMMIT = `${APPEND_EVENTS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
 local batch = tonumber(ARGV[4])
 if batch > 0 and batch <= tonumber(redis.call('HGET', KEYS[1], 'bseq') or '0') then return 'dup' end
-if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] then return 'fenced' end
+local lease = redis.call('HGET', KEYS[1], 'lease')
+-- An ended lease fences every writer, one that read the build after its end included.
+if lease ~= ARGV[2] or lease == 'done' or lease == 'lost' then return 'fenced' end
 if batch > 0 then redis.call('HSET', KEYS[1], 'bseq', batch) end
 appendEvents(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], epochOf(KEYS[5], ARGV[7]), ARGV[8], 9)
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'record', ARGV[5]) end

@@ -64,6 +64,19 @@ describe('ClusterStore', () => {
     expect((await admitted('/p/a')).build.projectPath).toBe('/p/a');
   });
 
+  it('writes nothing more to a build that ended, even from a writer naming the ended lease (two reapers racing)', async () => {
+    const r = await admitted('/p/ended');
+    await store.claim(r.build.id, 'lease-e', 'w1');
+    expect(await store.commit(r, { expectedLease: 'lease-e', newLease: 'lost', isEnd: true, events: [line(r.build.id, 'first end')] })).toBe('ok');
+    // A second API process read the build after that end, so the lease it names is the ended one.
+    expect(await store.commit(r, { expectedLease: 'lost', newLease: 'lost', isEnd: true, events: [line(r.build.id, 'second end')] })).toBe('fenced');
+    expect(await store.commit(r, { expectedLease: 'done', batch: 9, events: [line(r.build.id, 'late')] })).toBe('fenced');
+    const texts = (await frames(r.build.id)).join('');
+    expect(texts).toContain('"first end"');
+    expect(texts).not.toContain('"second end"');
+    expect(texts).not.toContain('"late"');
+  });
+
   it('lets a build be taken once: a second claim (another worker) gets it as taken', async () => {
     const r = await admitted('/p/a');
     expect((await store.claim(r.build.id, 'lease-a', 'w1'))[0]).toBe('claimed');
