@@ -1,4 +1,4 @@
-import type { EventLog } from '../events/event-log.js';
+import type { EventLog, NewEvent } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { AlreadyBuildingError, BuildNotFoundError, NotRunningError, QueueFullError, ShuttingDownError } from './build-errors.js';
 import { BuildQueue } from './build-queue.js';
@@ -12,8 +12,8 @@ import {
   type BuildStatus,
 } from './build-record.js';
 import { BuildRun, type BuildRunSettings, type BuildRunSink, type StopReason } from './build-run.js';
+import { endLostBuild } from './build-state.js';
 import type { BuildStore } from './build-store.js';
-import { formatLogTime } from './format-time.js';
 import { killOrphans } from './orphans.js';
 import { readProcessTable, type ProcessEntry } from './process-table.js';
 import { selectExpiredBuilds } from './retention.js';
@@ -271,17 +271,9 @@ export class BuildService {
     }
     const problem = await this.eventLog.reopenBuild(build.id);
     if (problem) this.logger.warn({ build: build.id }, `history of build ${build.id}: ${problem}`);
-    if (!isTerminal(build.status)) {
-      const nowMs = this.now();
-      interruptRecord(record, nowMs);
-      this.eventLog.append({
-        buildId: build.id,
-        event: 'log',
-        data: { build: build.id, step: null, stream: 'system', time: formatLogTime(nowMs), ts: nowMs, text: 'Build interrupted: the server stopped while it was running', eol: true },
-      });
-    }
-    this.appendBuild(record);
-    this.eventLog.append({ buildId: build.id, event: 'end', data: { build: snapshot(build) } });
+    const { record: ended, events } = endLostBuild(record, 'the server stopped while it was running', this.now());
+    Object.assign(record, ended);
+    for (const event of events) this.append(event);
     this.sealHistory(record);
     this.saveRecord(record);
   }
@@ -299,27 +291,19 @@ export class BuildService {
   }
 
   private appendBuild(record: BuildRecord): void {
-    const build = snapshot(record.build);
-    this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
-    this.eventLog.append({ buildId: build.id, event: 'build', data: { build } });
+    this.append({ buildId: record.build.id, event: 'build', data: { build: snapshot(record.build) } });
+  }
+
+  private append(event: NewEvent): void {
+    if (event.event === 'build') {
+      const { build } = event.data;
+      this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
+    }
+    this.eventLog.append(event);
   }
 
   private rememberIdempotencyKey(record: BuildRecord): void {
     if (record.idempotencyKey === null) return;
     this.idempotency.set(record.idempotencyKey, { buildId: record.build.id, createdAtMs: Date.parse(record.build.createdAt) });
   }
-}
-
-/** Marks a build that was queued or running when its process went away as `interrupted`. */
-export function interruptRecord(record: BuildRecord, nowMs: number): void {
-  const { build } = record;
-  build.status = 'interrupted';
-  for (const step of build.steps) {
-    if (step.status === 'running') {
-      step.status = 'interrupted';
-      step.finishedAt = new Date(nowMs).toISOString();
-    } else if (step.status === 'pending') step.status = 'skipped';
-  }
-  build.finishedAt = new Date(nowMs).toISOString();
-  build.durationMs = build.startedAt === null ? null : Math.max(0, nowMs - Date.parse(build.startedAt));
 }

@@ -1,5 +1,5 @@
 import type { BuildRecord } from '../builds/build-record.js';
-import { formatLogTime } from '../builds/format-time.js';
+import { systemLine } from '../builds/build-state.js';
 import type { NewEvent } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { eventBody, type ClusterStore, type EventBody } from './cluster-store.js';
@@ -112,8 +112,7 @@ export class LeasedBuildWriter {
     const events = this.events;
     if (this.droppedLines > 0) {
       const text = `${this.droppedLines} lines of output were dropped: Redis did not take them and the worker's buffer (${MAX_PENDING_BYTES >> 20} MiB) was full`;
-      const nowMs = Date.now();
-      events.unshift(eventBody({ buildId: this.build.id, event: 'log', data: { build: this.build.id, step: null, stream: 'system', time: formatLogTime(nowMs), ts: nowMs, text, eol: true } }));
+      events.unshift(eventBody(systemLine(this.build.id, null, text, Date.now())));
       this.droppedLines = 0;
     }
     const count = batchLength(events);
