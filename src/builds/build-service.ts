@@ -52,7 +52,6 @@ export class BuildService {
   private readonly finishedListeners = new Set<BuildFinishedListener>();
   /** Builds whose history the disk refused part of: it is not whole on disk. */
   private readonly historyFailures = new Set<string>();
-  private readonly sink: BuildRunSink;
   private readonly startedAt: string;
   private pruneTimer: NodeJS.Timeout | null = null;
   private isShuttingDown = false;
@@ -67,12 +66,7 @@ export class BuildService {
     this.startedAt = new Date(now()).toISOString();
     this.queue = new BuildQueue(settings.maxConcurrentBuilds, settings.maxQueuedBuilds, (run) => void this.start(run));
     eventLog.onStorageError((buildId, error) => this.onStorageError(buildId, error));
-    this.sink = {
-      save: (record) => this.saveRecord(record),
-      append: (event) => eventLog.append(event),
-      sealHistory: (record) => this.sealHistory(record),
-      describeStorageFailure: (error) => `DATA_DIR refused a write (${error.message})`,
-    };
+
   }
 
   onFinished(listener: BuildFinishedListener): void {
@@ -232,7 +226,22 @@ export class BuildService {
   }
 
   private newRun(record: BuildRecord): BuildRun {
-    return new BuildRun(record, this.sink, this.settings, this.logger, (run) => this.onRunEnded(run), this.now);
+    const id = record.build.id;
+    const sink: BuildRunSink = {
+      save: (next) => this.saveRecord(next),
+      events: {
+        append: async (event) => {
+          this.eventLog.append(event);
+          return true;
+        },
+        seal: () => {
+          this.eventLog.flush();
+          return !this.historyFailures.has(id);
+        },
+      },
+      describeStorageFailure: (error) => `DATA_DIR refused a write (${error.message})`,
+    };
+    return new BuildRun(record, sink, this.settings, this.logger, (run) => this.onRunEnded(run), this.now);
   }
 
   private async start(run: BuildRun): Promise<void> {

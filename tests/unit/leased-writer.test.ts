@@ -60,6 +60,51 @@ describe('LeasedBuildWriter', () => {
     expect(texts(store.writes.slice(2))).toEqual(['first', 'second']);
   });
 
+  it('resolves an append once the batch that holds it is applied', async () => {
+    const store = new FakeStore();
+    const gates: Array<() => void> = [];
+    const commit = store.commit.bind(store);
+    store.commit = async (recordArg, write) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return commit(recordArg, write);
+    };
+    const writer = new LeasedBuildWriter(store as unknown as ClusterStore, record.build, 'lease-1', () => {}, logger);
+    const stored: Record<string, boolean | 'waiting'> = {};
+    const append = (text: string) => {
+      stored[text] = 'waiting';
+      void writer.append(logEvent(text)).then((isStored) => (stored[text] = isStored));
+    };
+    const nextTick = () => new Promise((resolve) => setImmediate(resolve));
+    append('first');
+    while (gates.length < 1) await nextTick();
+    append('second');
+    append('third');
+    await nextTick();
+    expect(stored).toEqual({ first: 'waiting', second: 'waiting', third: 'waiting' });
+    gates[0]!();
+    while (gates.length < 2) await nextTick();
+    expect(stored).toEqual({ first: true, second: 'waiting', third: 'waiting' });
+    gates[1]!();
+    await writer.drained();
+    expect(stored).toEqual({ first: true, second: true, third: true });
+    expect(texts(store.writes)).toEqual(['first', 'second', 'third']);
+  });
+
+  it('resolves the appends not yet applied as not stored when the lease is gone, and every later one too', async () => {
+    const store = new FakeStore();
+    store.answer = () => 'fenced';
+    const writer = new LeasedBuildWriter(store as unknown as ClusterStore, record.build, 'lease-1', () => {}, logger);
+    const appended = [writer.append(logEvent('a')), writer.append(logEvent('b'))];
+    expect(await Promise.all(appended)).toEqual([false, false]);
+    expect(await writer.append(logEvent('c'))).toBe(false);
+    expect(store.writes).toHaveLength(1);
+  });
+
+  it('may seal at once: the record goes with the end, never ahead of it', () => {
+    const writer = new LeasedBuildWriter(new FakeStore() as unknown as ClusterStore, record.build, 'lease-1', () => {}, logger);
+    expect(writer.seal()).toBe(true);
+  });
+
   it('stops writing, and says so once, when Redis answers that the lease is gone', async () => {
     const store = new FakeStore();
     store.answer = () => 'fenced';
