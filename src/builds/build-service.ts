@@ -1,4 +1,6 @@
-import type { EventLog, NewEvent } from '../events/event-log.js';
+import type { BuildEventWriter } from '../events/build-event-writer.js';
+import type { BuildHistories } from '../events/build-histories.js';
+import type { NewEvent } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { AlreadyBuildingError, BuildNotFoundError, NotRunningError, QueueFullError, ShuttingDownError } from './build-errors.js';
 import { BuildQueue } from './build-queue.js';
@@ -50,23 +52,19 @@ export class BuildService {
   private readonly idempotency = new Map<string, { buildId: string; createdAtMs: number }>();
   private readonly queue: BuildQueue<BuildRun>;
   private readonly finishedListeners = new Set<BuildFinishedListener>();
-  /** Builds whose history the disk refused part of: it is not whole on disk. */
-  private readonly historyFailures = new Set<string>();
   private readonly startedAt: string;
   private pruneTimer: NodeJS.Timeout | null = null;
   private isShuttingDown = false;
 
   constructor(
     private readonly store: BuildStore,
-    private readonly eventLog: EventLog,
+    private readonly histories: BuildHistories,
     private readonly settings: BuildServiceSettings,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
     this.startedAt = new Date(now()).toISOString();
     this.queue = new BuildQueue(settings.maxConcurrentBuilds, settings.maxQueuedBuilds, (run) => void this.start(run));
-    eventLog.onStorageError((buildId, error) => this.onStorageError(buildId, error));
-
   }
 
   onFinished(listener: BuildFinishedListener): void {
@@ -146,13 +144,15 @@ export class BuildService {
 
     const nowMs = this.now();
     const record: BuildRecord = { build: newBuild(newBuildId(nowMs), projectPath, new Date(nowMs)), idempotencyKey, isHistorySealed: false };
-    const run = this.newRun(record);
-    this.eventLog.createBuild(record.build.id);
-    this.active.set(record.build.id, run);
+    const { id } = record.build;
+    // A history the disk refuses fails the build; it goes on in memory, so its readers miss nothing.
+    const events = this.histories.createBuild(id, (error) => this.active.get(id)?.storageFailed(error));
+    const run = this.newRun(record, events);
+    this.active.set(id, run);
     this.activeByProject.set(projectPath, run);
     this.rememberIdempotencyKey(record);
     const saveError = this.store.add(record);
-    this.appendBuild(record);
+    this.append(events, { buildId: id, event: 'build', data: { build: snapshot(record.build) } });
     if (saveError) run.storageFailed(saveError);
     this.queue.add(run);
     return { build: snapshot(record.build), isNew: true };
@@ -190,7 +190,6 @@ export class BuildService {
     // One whose last step exited keeps its verdict, but shutdown waits no longer for its leftovers.
     for (const run of running) run.interrupt(stop);
     await Promise.all(running.map((run) => run.finished));
-    this.eventLog.flush();
     this.retryUnsavedRecords();
     await this.store.settled();
   }
@@ -201,10 +200,7 @@ export class BuildService {
    */
   prune(): void {
     const expired = selectExpiredBuilds(this.store.builds(), this.settings, this.now()).filter((id) => !this.active.has(id));
-    for (const id of expired) {
-      this.eventLog.deleteBuild(id);
-      this.historyFailures.delete(id);
-    }
+    for (const id of expired) this.histories.deleteBuild(id);
     this.store.delete(expired);
     if (expired.length > 0) this.logger.info({ builds: expired.length }, 'deleted builds that retention no longer keeps');
     const oldestKeyMs = this.now() - IDEMPOTENCY_WINDOW_MS;
@@ -225,20 +221,10 @@ export class BuildService {
     this.logger.error({ err: error, records: this.store.unsavedCount }, 'DATA_DIR still refuses build records; they are kept in memory and written once it has room');
   }
 
-  private newRun(record: BuildRecord): BuildRun {
-    const id = record.build.id;
+  private newRun(record: BuildRecord, events: BuildEventWriter): BuildRun {
     const sink: BuildRunSink = {
       save: (next) => this.saveRecord(next),
-      events: {
-        append: async (event) => {
-          this.eventLog.append(event);
-          return true;
-        },
-        seal: () => {
-          this.eventLog.flush();
-          return !this.historyFailures.has(id);
-        },
-      },
+      events,
       describeStorageFailure: (error) => `DATA_DIR refused a write (${error.message})`,
     };
     return new BuildRun(record, sink, this.settings, this.logger, (run) => this.onRunEnded(run), this.now);
@@ -257,12 +243,6 @@ export class BuildService {
     this.prune();
   }
 
-  /** Writes the history's `end` now, and notes in the record (saved next) whether the history is whole on disk. */
-  private sealHistory(record: BuildRecord): void {
-    this.eventLog.flush();
-    record.isHistorySealed = !this.historyFailures.has(record.build.id);
-  }
-
   private async repair(record: BuildRecord, processTable: () => ProcessEntry[] | null): Promise<void> {
     const { build } = record;
     if (!isTerminal(build.status) || record.processGroup) {
@@ -270,27 +250,19 @@ export class BuildService {
       if (killed > 0) this.logger.warn({ build: build.id, processes: killed }, 'ended processes left running by the previous server');
       record.processGroup = null;
     }
-    const last = await this.eventLog.lastEvent(build.id);
-    if (last?.event === 'end') {
+    const history = await this.histories.reopenBuild(build.id);
+    if (history.end) {
       // The history ended but the record was not saved after it (a crash in between).
-      if (!isTerminal(build.status)) record.build = (JSON.parse(last.data) as { build: Build }).build;
+      if (!isTerminal(build.status)) record.build = history.end.build;
       record.isHistorySealed = true;
       this.store.save(record);
       return;
     }
-    const problem = await this.eventLog.reopenBuild(build.id);
-    if (problem) this.logger.warn({ build: build.id }, `history of build ${build.id}: ${problem}`);
     const { record: ended, events } = endLostBuild(record, 'the server stopped while it was running', this.now());
     Object.assign(record, ended);
-    for (const event of events) this.append(event);
-    this.sealHistory(record);
+    for (const event of events) this.append(history.writer, event);
+    record.isHistorySealed = history.writer.seal();
     this.saveRecord(record);
-  }
-
-  private onStorageError(buildId: string, error: Error): void {
-    this.historyFailures.add(buildId);
-    this.logger.error({ build: buildId, err: error }, 'cannot write a build history to DATA_DIR');
-    this.active.get(buildId)?.storageFailed(error);
   }
 
   private saveRecord(record: BuildRecord): Error | null {
@@ -299,16 +271,12 @@ export class BuildService {
     return error;
   }
 
-  private appendBuild(record: BuildRecord): void {
-    this.append({ buildId: record.build.id, event: 'build', data: { build: snapshot(record.build) } });
-  }
-
-  private append(event: NewEvent): void {
+  private append(events: BuildEventWriter, event: NewEvent): void {
     if (event.event === 'build') {
       const { build } = event.data;
       this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
     }
-    this.eventLog.append(event);
+    void events.append(event);
   }
 
   private rememberIdempotencyKey(record: BuildRecord): void {
