@@ -16,10 +16,12 @@ export interface WriterUnderTest {
   close(): Promise<void>;
 }
 
+/** The build every writer under the contract is made for. */
 export const CONTRACT_BUILD_ID = '0000000000contr1';
 
 const build = newBuild(CONTRACT_BUILD_ID, '/projects/app', new Date(0));
 
+/** A stdout line of that build. */
 export function logEvent(text: string): NewEvent<'log'> {
   return { buildId: CONTRACT_BUILD_ID, event: 'log', data: { build: CONTRACT_BUILD_ID, step: null, stream: 'stdout', time: '', ts: 0, text, eol: true } };
 }
