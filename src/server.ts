@@ -11,6 +11,7 @@ import type { HistoryFileSystem } from './events/build-history.js';
 import { LocalEventLog } from './events/local-event-log.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { encodeFrame } from './sse/encode-frame.js';
 import { ClientPool } from './sse/client-pool.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './sse/sse-connection.js';
 
@@ -52,6 +53,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const store = new BuildStore(config.dataDir, options.recordFileSystem);
   const eventLog = new LocalEventLog({
     historyFile: (id) => store.historyFile(id),
+    encodeFrame,
+    logger,
     ...(options.globalHistoryEvents !== undefined ? { globalHistoryEvents: options.globalHistoryEvents } : {}),
     ...(options.historyCacheBytes !== undefined ? { historyCacheBytes: options.historyCacheBytes } : {}),
     ...(options.historyFileSystem ? { fileSystem: options.historyFileSystem } : {}),

@@ -8,6 +8,8 @@ import { formatLogTime } from '../../src/builds/format-time.js';
 import type { EventDataByName } from '../../src/events/event-data.js';
 import type { StreamEventName } from '../../src/events/event-log.js';
 import { LocalEventLog } from '../../src/events/local-event-log.js';
+import { silentLogger } from '../../src/logger.js';
+import { encodeFrame } from '../../src/sse/encode-frame.js';
 import { onExit } from './exit-cleanup.js';
 
 /** One finished build to write. */
@@ -46,7 +48,7 @@ const FLUSH_EVERY = 5000;
  */
 export async function writeFinishedBuilds(dataDir: string, specs: readonly FinishedBuildSpec[], keepIdsAt: readonly number[] = []): Promise<WrittenBuild[]> {
   const store = new BuildStore(dataDir);
-  const eventLog = new LocalEventLog({ historyFile: (id) => store.historyFile(id), historyCacheBytes: 0 });
+  const eventLog = new LocalEventLog({ historyFile: (id) => store.historyFile(id), encodeFrame, logger: silentLogger(), historyCacheBytes: 0 });
   const usedIds = new Set<string>();
   const written: WrittenBuild[] = [];
   try {

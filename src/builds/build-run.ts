@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { BuildEventWriter } from '../events/build-event-writer.js';
 import type { NewEvent } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { buildEnvironment, type InheritedEnv } from './build-env.js';
@@ -38,9 +39,8 @@ export interface BuildRunSettings {
  */
 export interface BuildRunSink {
   save(record: BuildRecord): Error | null;
-  append(event: NewEvent): void;
-  /** The `end` was appended: write it out and note in the record whether the history is whole. */
-  sealHistory(record: BuildRecord): void;
+  /** Where the build's events go; sealed once the `end` is appended, before the last save. */
+  readonly events: BuildEventWriter;
   /** Says why storage refused this build's writes, for the verdict line. */
   describeStorageFailure(error: Error): string;
 }
@@ -233,7 +233,7 @@ export class BuildRun {
     if (this.timeout) clearTimeout(this.timeout);
     this.stopDeadline.clear();
     this.advance(ending);
-    this.sink.sealHistory(this.record);
+    this.record.isHistorySealed = this.sink.events.seal();
     this.save();
     this.onEnded(this);
     this.markFinished();
@@ -268,7 +268,8 @@ export class BuildRun {
       const { build } = event.data;
       this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
     }
-    this.sink.append(event);
+    // Not awaited: the storage keeps the order, and tells of a refusal to whoever made the writer.
+    void this.sink.events.append(event);
   }
 }
 

@@ -1,4 +1,6 @@
-import type { EventLog } from '../events/event-log.js';
+import type { BuildEventWriter } from '../events/build-event-writer.js';
+import type { BuildHistories } from '../events/build-histories.js';
+import type { NewEvent } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { AlreadyBuildingError, BuildNotFoundError, NotRunningError, QueueFullError, ShuttingDownError } from './build-errors.js';
 import { BuildQueue } from './build-queue.js';
@@ -12,8 +14,8 @@ import {
   type BuildStatus,
 } from './build-record.js';
 import { BuildRun, type BuildRunSettings, type BuildRunSink, type StopReason } from './build-run.js';
+import { endLostBuild } from './build-state.js';
 import type { BuildStore } from './build-store.js';
-import { formatLogTime } from './format-time.js';
 import { killOrphans } from './orphans.js';
 import { readProcessTable, type ProcessEntry } from './process-table.js';
 import { selectExpiredBuilds } from './retention.js';
@@ -50,29 +52,19 @@ export class BuildService {
   private readonly idempotency = new Map<string, { buildId: string; createdAtMs: number }>();
   private readonly queue: BuildQueue<BuildRun>;
   private readonly finishedListeners = new Set<BuildFinishedListener>();
-  /** Builds whose history the disk refused part of: it is not whole on disk. */
-  private readonly historyFailures = new Set<string>();
-  private readonly sink: BuildRunSink;
   private readonly startedAt: string;
   private pruneTimer: NodeJS.Timeout | null = null;
   private isShuttingDown = false;
 
   constructor(
     private readonly store: BuildStore,
-    private readonly eventLog: EventLog,
+    private readonly histories: BuildHistories,
     private readonly settings: BuildServiceSettings,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
     this.startedAt = new Date(now()).toISOString();
     this.queue = new BuildQueue(settings.maxConcurrentBuilds, settings.maxQueuedBuilds, (run) => void this.start(run));
-    eventLog.onStorageError((buildId, error) => this.onStorageError(buildId, error));
-    this.sink = {
-      save: (record) => this.saveRecord(record),
-      append: (event) => eventLog.append(event),
-      sealHistory: (record) => this.sealHistory(record),
-      describeStorageFailure: (error) => `DATA_DIR refused a write (${error.message})`,
-    };
   }
 
   onFinished(listener: BuildFinishedListener): void {
@@ -152,13 +144,15 @@ export class BuildService {
 
     const nowMs = this.now();
     const record: BuildRecord = { build: newBuild(newBuildId(nowMs), projectPath, new Date(nowMs)), idempotencyKey, isHistorySealed: false };
-    const run = this.newRun(record);
-    this.eventLog.createBuild(record.build.id);
-    this.active.set(record.build.id, run);
+    const { id } = record.build;
+    // A history the disk refuses fails the build; it goes on in memory, so its readers miss nothing.
+    const events = this.histories.createBuild(id, (error) => this.active.get(id)?.storageFailed(error));
+    const run = this.newRun(record, events);
+    this.active.set(id, run);
     this.activeByProject.set(projectPath, run);
     this.rememberIdempotencyKey(record);
     const saveError = this.store.add(record);
-    this.appendBuild(record);
+    this.append(events, { buildId: id, event: 'build', data: { build: snapshot(record.build) } });
     if (saveError) run.storageFailed(saveError);
     this.queue.add(run);
     return { build: snapshot(record.build), isNew: true };
@@ -196,7 +190,6 @@ export class BuildService {
     // One whose last step exited keeps its verdict, but shutdown waits no longer for its leftovers.
     for (const run of running) run.interrupt(stop);
     await Promise.all(running.map((run) => run.finished));
-    this.eventLog.flush();
     this.retryUnsavedRecords();
     await this.store.settled();
   }
@@ -207,10 +200,7 @@ export class BuildService {
    */
   prune(): void {
     const expired = selectExpiredBuilds(this.store.builds(), this.settings, this.now()).filter((id) => !this.active.has(id));
-    for (const id of expired) {
-      this.eventLog.deleteBuild(id);
-      this.historyFailures.delete(id);
-    }
+    for (const id of expired) this.histories.deleteBuild(id);
     this.store.delete(expired);
     if (expired.length > 0) this.logger.info({ builds: expired.length }, 'deleted builds that retention no longer keeps');
     const oldestKeyMs = this.now() - IDEMPOTENCY_WINDOW_MS;
@@ -231,8 +221,13 @@ export class BuildService {
     this.logger.error({ err: error, records: this.store.unsavedCount }, 'DATA_DIR still refuses build records; they are kept in memory and written once it has room');
   }
 
-  private newRun(record: BuildRecord): BuildRun {
-    return new BuildRun(record, this.sink, this.settings, this.logger, (run) => this.onRunEnded(run), this.now);
+  private newRun(record: BuildRecord, events: BuildEventWriter): BuildRun {
+    const sink: BuildRunSink = {
+      save: (next) => this.saveRecord(next),
+      events,
+      describeStorageFailure: (error) => `DATA_DIR refused a write (${error.message})`,
+    };
+    return new BuildRun(record, sink, this.settings, this.logger, (run) => this.onRunEnded(run), this.now);
   }
 
   private async start(run: BuildRun): Promise<void> {
@@ -248,12 +243,6 @@ export class BuildService {
     this.prune();
   }
 
-  /** Writes the history's `end` now, and notes in the record (saved next) whether the history is whole on disk. */
-  private sealHistory(record: BuildRecord): void {
-    this.eventLog.flush();
-    record.isHistorySealed = !this.historyFailures.has(record.build.id);
-  }
-
   private async repair(record: BuildRecord, processTable: () => ProcessEntry[] | null): Promise<void> {
     const { build } = record;
     if (!isTerminal(build.status) || record.processGroup) {
@@ -261,35 +250,19 @@ export class BuildService {
       if (killed > 0) this.logger.warn({ build: build.id, processes: killed }, 'ended processes left running by the previous server');
       record.processGroup = null;
     }
-    const last = await this.eventLog.lastEvent(build.id);
-    if (last?.event === 'end') {
+    const history = await this.histories.reopenBuild(build.id);
+    if (history.end) {
       // The history ended but the record was not saved after it (a crash in between).
-      if (!isTerminal(build.status)) record.build = (JSON.parse(last.data) as { build: Build }).build;
+      if (!isTerminal(build.status)) record.build = history.end.build;
       record.isHistorySealed = true;
       this.store.save(record);
       return;
     }
-    const problem = await this.eventLog.reopenBuild(build.id);
-    if (problem) this.logger.warn({ build: build.id }, `history of build ${build.id}: ${problem}`);
-    if (!isTerminal(build.status)) {
-      const nowMs = this.now();
-      interruptRecord(record, nowMs);
-      this.eventLog.append({
-        buildId: build.id,
-        event: 'log',
-        data: { build: build.id, step: null, stream: 'system', time: formatLogTime(nowMs), ts: nowMs, text: 'Build interrupted: the server stopped while it was running', eol: true },
-      });
-    }
-    this.appendBuild(record);
-    this.eventLog.append({ buildId: build.id, event: 'end', data: { build: snapshot(build) } });
-    this.sealHistory(record);
+    const { record: ended, events } = endLostBuild(record, 'the server stopped while it was running', this.now());
+    Object.assign(record, ended);
+    for (const event of events) this.append(history.writer, event);
+    record.isHistorySealed = history.writer.seal();
     this.saveRecord(record);
-  }
-
-  private onStorageError(buildId: string, error: Error): void {
-    this.historyFailures.add(buildId);
-    this.logger.error({ build: buildId, err: error }, 'cannot write a build history to DATA_DIR');
-    this.active.get(buildId)?.storageFailed(error);
   }
 
   private saveRecord(record: BuildRecord): Error | null {
@@ -298,28 +271,16 @@ export class BuildService {
     return error;
   }
 
-  private appendBuild(record: BuildRecord): void {
-    const build = snapshot(record.build);
-    this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
-    this.eventLog.append({ buildId: build.id, event: 'build', data: { build } });
+  private append(events: BuildEventWriter, event: NewEvent): void {
+    if (event.event === 'build') {
+      const { build } = event.data;
+      this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
+    }
+    void events.append(event);
   }
 
   private rememberIdempotencyKey(record: BuildRecord): void {
     if (record.idempotencyKey === null) return;
     this.idempotency.set(record.idempotencyKey, { buildId: record.build.id, createdAtMs: Date.parse(record.build.createdAt) });
   }
-}
-
-/** Marks a build that was queued or running when its process went away as `interrupted`. */
-export function interruptRecord(record: BuildRecord, nowMs: number): void {
-  const { build } = record;
-  build.status = 'interrupted';
-  for (const step of build.steps) {
-    if (step.status === 'running') {
-      step.status = 'interrupted';
-      step.finishedAt = new Date(nowMs).toISOString();
-    } else if (step.status === 'pending') step.status = 'skipped';
-  }
-  build.finishedAt = new Date(nowMs).toISOString();
-  build.durationMs = build.startedAt === null ? null : Math.max(0, nowMs - Date.parse(build.startedAt));
 }

@@ -1,6 +1,6 @@
 import type { NewEvent } from '../events/event-log.js';
 import type { BuildProcess } from './build-processes.js';
-import { snapshot, type Build, type BuildRecord, type BuildStep, type StepName, type TerminalStatus } from './build-record.js';
+import { isTerminal, snapshot, type Build, type BuildRecord, type BuildStep, type StepName, type TerminalStatus } from './build-record.js';
 import { formatLogTime } from './format-time.js';
 import type { OutputLine } from './line-splitter.js';
 import type { OutputStream } from './run-step.js';
@@ -79,6 +79,39 @@ export function advanceBuild(record: BuildRecord, event: BuildRunEvent): BuildTr
     case 'unstarted':
       return endBuild(record, event.stop, event.atMs, true);
   }
+}
+
+/**
+ * The end of a build whose runner went away without ending it: the server stopped while it
+ * ran, or its cluster worker was lost. A build still queued or running ends `interrupted` (a
+ * running step too, the steps still due are skipped, the process group is forgotten), with
+ * the system line `Build interrupted: <cause>`, its `build` and its `end`. A build whose
+ * record had ended keeps it; its history, which lacks its `end`, gets the `build` and `end`.
+ * Pure, as advanceBuild.
+ */
+export function endLostBuild(record: BuildRecord, cause: string, atMs: number): BuildTransition {
+  const ending = isTerminal(record.build.status) ? record : interruptRecord(record, atMs);
+  const { build } = ending;
+  const closing: NewEvent[] = [buildEvent(build), { buildId: build.id, event: 'end', data: { build: snapshot(build) } }];
+  if (ending === record) return { record, events: closing };
+  return { record: ending, events: [systemLine(build.id, null, `Build interrupted: ${cause}`, atMs), ...closing] };
+}
+
+function interruptRecord(record: BuildRecord, atMs: number): BuildRecord {
+  const { startedAt } = record.build;
+  const steps = record.build.steps.map((step): BuildStep => {
+    if (step.status === 'running') return { ...step, status: 'interrupted', finishedAt: isoTime(atMs) };
+    return step.status === 'pending' ? { ...step, status: 'skipped' } : step;
+  });
+  const build: Build = {
+    ...record.build,
+    status: 'interrupted',
+    steps,
+    finishedAt: isoTime(atMs),
+    // The clock may be behind the start it wrote (another machine's, or this one's after a restart).
+    durationMs: startedAt === null ? null : Math.max(0, atMs - Date.parse(startedAt)),
+  };
+  return { ...record, build, processGroup: null };
 }
 
 /** Whether this is the build's last step: its exit decides the verdict. */
@@ -191,7 +224,8 @@ function buildEvent(build: Build): NewEvent {
   return { buildId: build.id, event: 'build', data: { build: snapshot(build) } };
 }
 
-function systemLine(buildId: string, step: StepName | null, text: string, atMs: number): NewEvent {
+/** A line of the build's own (stream `system`), as the server writes it into a build's log. */
+export function systemLine(buildId: string, step: StepName | null, text: string, atMs: number): NewEvent {
   return logEvent(buildId, step, 'system', { text, eol: true }, atMs);
 }
 

@@ -118,6 +118,8 @@ export class ClusterBuilds implements Builds {
   private async cancelQueued(record: BuildRecord): Promise<Build | null> {
     const events: NewEvent[] = [];
     let saved: BuildRecord = record;
+    let settle: (isStored: boolean) => void = () => {};
+    const committed = new Promise<boolean>((resolve) => (settle = resolve));
     const stop: StopReason = { status: 'cancelled', cause: 'cancel requested' };
     const run = new BuildRun(
       structuredClone(record),
@@ -126,8 +128,14 @@ export class ClusterBuilds implements Builds {
           saved = structuredClone(next);
           return null;
         },
-        append: (event) => events.push(event),
-        sealHistory: () => {},
+        // The events and the record go in the one write below.
+        events: {
+          append: (event) => {
+            events.push(event);
+            return committed;
+          },
+          seal: () => true,
+        },
         describeStorageFailure: (error) => error.message,
       },
       this.settings.run,
@@ -137,8 +145,13 @@ export class ClusterBuilds implements Builds {
     );
     run.finishUnstarted(stop);
     // Batch 1: a queued build has had no batch yet, so a resent write is known as such ('dup').
-    const reply = await this.store.commit(saved, { expectedLease: 'queued', newLease: 'done', batch: 1, record: saved, isEnd: true, events: events.map(eventBody) });
-    if (reply !== 'ok' && reply !== 'dup') return null;
+    const reply = await this.store.commit(saved, { expectedLease: 'queued', newLease: 'done', batch: 1, record: saved, isEnd: true, events: events.map(eventBody) }).catch((error: unknown) => {
+      settle(false);
+      throw error;
+    });
+    const isApplied = reply === 'ok' || reply === 'dup';
+    settle(isApplied);
+    if (!isApplied) return null;
     await this.queue.remove(record.build.id).catch(() => 0);
     return snapshot(saved.build);
   }

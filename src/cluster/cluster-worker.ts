@@ -123,10 +123,7 @@ export class ClusterWorker {
           writer.save(next);
           return null;
         },
-        append: (event) => writer.append(event),
-        sealHistory: (next) => {
-          next.isHistorySealed = true;
-        },
+        events: writer,
         describeStorageFailure: (error) => `Redis refused a write (${error.message})`,
       },
       this.settings,

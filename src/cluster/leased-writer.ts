@@ -1,5 +1,6 @@
 import type { BuildRecord } from '../builds/build-record.js';
-import { formatLogTime } from '../builds/format-time.js';
+import { systemLine } from '../builds/build-state.js';
+import type { BuildEventWriter } from '../events/build-event-writer.js';
 import type { NewEvent } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { eventBody, type ClusterStore, type EventBody } from './cluster-store.js';
@@ -33,9 +34,20 @@ function batchLength(events: readonly EventBody[]): number {
 interface Batch {
   readonly number: number;
   readonly events: EventBody[];
+  /** The sequence number of the last appended event it holds (see StoredWaiter). */
+  readonly lastSeq: number;
   readonly record: BuildRecord | null;
   readonly isEnd: boolean;
 }
+
+/** Appends that resolve together: once every event up to `lastSeq` is in Redis. */
+interface StoredWaiter {
+  lastSeq: number;
+  readonly promise: Promise<boolean>;
+  readonly resolve: (isStored: boolean) => void;
+}
+
+const NOT_STORED = Promise.resolve(false);
 
 /**
  * The writes of one running build to Redis, under the lease its worker took: events and
@@ -43,8 +55,10 @@ interface Batch {
  * A batch whose answer is lost (a dropped connection) is sent again with the same number, and
  * Redis applies it once. A write refused because the lease is gone (the worker was declared
  * lost, or Redis lost the build) stops the build: nothing of it is written any more.
+ * An append resolves once the batch that holds it is applied (the appends between two batches
+ * share one promise).
  */
-export class LeasedBuildWriter {
+export class LeasedBuildWriter implements BuildEventWriter {
   private events: EventBody[] = [];
   private record: string | null = null;
   private isEndPending = false;
@@ -56,6 +70,12 @@ export class LeasedBuildWriter {
   private scheduled: NodeJS.Immediate | null = null;
   private isFenced = false;
   private drainWaiters: Array<() => void> = [];
+  /** Events appended and kept so far, and those of them taken into batches. */
+  private appendedSeq = 0;
+  private takenSeq = 0;
+  private storedWaiters: StoredWaiter[] = [];
+  /** The waiter of appends not yet taken into a batch. */
+  private openWaiter: StoredWaiter | null = null;
 
   constructor(
     private readonly store: ClusterStore,
@@ -65,17 +85,24 @@ export class LeasedBuildWriter {
     private readonly logger: Logger,
   ) {}
 
-  append(event: NewEvent): void {
-    if (this.isFenced) return;
+  append(event: NewEvent): Promise<boolean> {
+    if (this.isFenced) return NOT_STORED;
     const body = eventBody(event);
     if (event.event === 'log' && this.bytesPending > MAX_PENDING_BYTES) {
       this.droppedLines += 1;
-      return;
+      return NOT_STORED;
     }
     if (event.event === 'end') this.isEndPending = true;
     this.events.push(body);
     this.pendingBytes += body[1].length;
+    this.appendedSeq += 1;
     this.schedule();
+    return this.waitStored(this.appendedSeq);
+  }
+
+  /** The record saved next goes in the same write as the `end` (or a later one), never before it. */
+  seal(): boolean {
+    return true;
   }
 
   save(record: BuildRecord): void {
@@ -107,23 +134,44 @@ export class LeasedBuildWriter {
     });
   }
 
+  private waitStored(seq: number): Promise<boolean> {
+    if (!this.openWaiter) {
+      let resolve: (isStored: boolean) => void = () => {};
+      const promise = new Promise<boolean>((done) => (resolve = done));
+      this.openWaiter = { lastSeq: seq, promise, resolve };
+      this.storedWaiters.push(this.openWaiter);
+    }
+    this.openWaiter.lastSeq = seq;
+    return this.openWaiter.promise;
+  }
+
+  /** Resolves the appends up to `seq` (all of them when the writer is fenced). */
+  private settleStored(seq: number, isStored: boolean): void {
+    while (this.storedWaiters.length > 0 && (!isStored || this.storedWaiters[0]!.lastSeq <= seq)) this.storedWaiters.shift()!.resolve(isStored);
+    if (this.storedWaiters.length === 0) this.openWaiter = null;
+  }
+
   private takeBatch(): Batch | null {
     if (this.events.length === 0 && this.record === null) return null;
     const events = this.events;
-    if (this.droppedLines > 0) {
+    const isDropNoted = this.droppedLines > 0;
+    if (isDropNoted) {
       const text = `${this.droppedLines} lines of output were dropped: Redis did not take them and the worker's buffer (${MAX_PENDING_BYTES >> 20} MiB) was full`;
-      const nowMs = Date.now();
-      events.unshift(eventBody({ buildId: this.build.id, event: 'log', data: { build: this.build.id, step: null, stream: 'system', time: formatLogTime(nowMs), ts: nowMs, text, eol: true } }));
+      events.unshift(eventBody(systemLine(this.build.id, null, text, Date.now())));
       this.droppedLines = 0;
     }
     const count = batchLength(events);
     const taken = count === events.length ? events : events.slice(0, count);
     const isLast = count === events.length;
+    // The drop's line leads the batch and is no append of the run's.
+    this.takenSeq += isDropNoted ? count - 1 : count;
+    this.openWaiter = null;
     // The record (and an end) go with the batch that leaves nothing behind: a record may never
     // say more than the events already in Redis (a terminal record there means the end is in).
     const batch: Batch = {
       number: this.nextBatch,
       events: taken,
+      lastSeq: this.takenSeq,
       record: isLast && this.record !== null ? (JSON.parse(this.record) as BuildRecord) : null,
       isEnd: isLast && this.isEndPending,
     };
@@ -169,9 +217,11 @@ export class LeasedBuildWriter {
     if (this.isFenced) {
       this.events = [];
       this.record = null;
+      this.settleStored(this.appendedSeq, false);
       this.notifyIfIdle();
       return;
     }
+    this.settleStored(batch.lastSeq, true);
     if (this.events.length > 0 || this.record !== null) void this.sendNext();
     else this.notifyIfIdle();
   }

@@ -1,8 +1,5 @@
-import { snapshot, type BuildRecord } from '../builds/build-record.js';
-import { formatSeconds } from '../builds/build-run.js';
-import { interruptRecord } from '../builds/build-service.js';
-import { formatLogTime } from '../builds/format-time.js';
-import type { NewEvent } from '../events/event-log.js';
+import type { BuildRecord } from '../builds/build-record.js';
+import { endLostBuild, formatSeconds } from '../builds/build-state.js';
 import type { Logger } from '../logger.js';
 import { eventBody, type ClusterStore } from './cluster-store.js';
 import type { RedisHealth } from './redis-health.js';
@@ -119,17 +116,9 @@ export class LostWorkerReaper {
 
   /** Ends a lost worker's build: a system line naming the worker, then `build` and `end`, fenced by its lease. */
   private async interrupt(record: BuildRecord, lease: string, worker: string): Promise<void> {
-    const nowMs = this.now();
-    const ended = structuredClone(record);
-    interruptRecord(ended, nowMs);
-    ended.processGroup = null;
+    const cause = `its worker ${worker} was lost (no heartbeat for over ${formatSeconds(this.workerLostMs)})`;
+    const { record: ended, events } = endLostBuild(record, cause, this.now());
     const { build } = ended;
-    const text = `Build interrupted: its worker ${worker} was lost (no heartbeat for over ${formatSeconds(this.workerLostMs)})`;
-    const events: NewEvent[] = [
-      { buildId: build.id, event: 'log', data: { build: build.id, step: null, stream: 'system', time: formatLogTime(nowMs), ts: nowMs, text, eol: true } },
-      { buildId: build.id, event: 'build', data: { build: snapshot(build) } },
-      { buildId: build.id, event: 'end', data: { build: snapshot(build) } },
-    ];
     const reply = await this.store.commit(ended, { expectedLease: lease, newLease: 'lost', record: ended, isEnd: true, events: events.map(eventBody) });
     if (reply === 'ok') this.logger.warn({ build: build.id, worker }, `build ${build.id} interrupted: its worker ${worker} was lost`);
   }

@@ -30,6 +30,7 @@ export interface StreamFinished {
 /**
  * What the HTTP side reads: where a new or reconnecting client starts, and what is appended
  * after that. One process's files (LocalEventLog) or a cluster's Redis (ClusterEventLog).
+ * What a running build writes goes through a BuildEventWriter (build-event-writer.ts).
  */
 export interface EventStreams {
   /** Called with what was appended to each feed, in order. */
@@ -39,27 +40,4 @@ export interface EventStreams {
   /** Events appended (or, in a cluster, seen) so far (for metrics). */
   readonly eventsAppended: number;
   close(): void;
-}
-
-/**
- * The event log of one process assigns ids, frames each event once, keeps the history and
- * answers where a reconnecting client resumes.
- */
-export interface EventLog extends EventStreams {
-  /** Starts the history of a new build. */
-  createBuild(buildId: string): void;
-  /** Loads the history of an existing build so that events can be appended to it; returns a problem found, if any. */
-  reopenBuild(buildId: string): Promise<string | null>;
-  /** The last event of a build's history, or null when it has none (or it cannot be read). */
-  lastEvent(buildId: string): Promise<{ readonly event: string; readonly data: string } | null>;
-  /** Queues an event for the next flush (within the current tick) and returns its id. */
-  append<E extends StreamEventName>(event: NewEvent<E>): string;
-  /** Writes everything queued now, instead of at the end of the tick. */
-  flush(): void;
-  /** Called when the disk refused a build's history; the history continues in memory. */
-  onStorageError(listener: (buildId: string, error: Error) => void): () => void;
-  /** Flushes and closes every file. */
-  close(): void;
-  /** Forgets a build that retention deleted: closes its history if it is open (its readers get no more). */
-  deleteBuild(buildId: string): void;
 }

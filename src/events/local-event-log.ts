@@ -1,11 +1,15 @@
-import { encodeFrame } from '../sse/encode-frame.js';
+import type { Logger } from '../logger.js';
+import type { Frame } from '../sse/encode-frame.js';
+import type { BuildEventWriter } from './build-event-writer.js';
+import type { BuildHistories, ReopenedHistory } from './build-histories.js';
 import { BuildHistory, nodeHistoryFileSystem, type HistoryFileSystem } from './build-history.js';
-import type { ResetEventData } from './event-data.js';
-import type { EventLog, NewEvent, StreamEventName, StreamFinished, StreamStart } from './event-log.js';
+import type { EndEventData, ResetEventData } from './event-data.js';
+import type { EventStreams, NewEvent, StreamEventName, StreamFinished, StreamStart } from './event-log.js';
 import { newBootTag, formatEventId, parseEventId } from './event-id.js';
 import { GLOBAL_FEED, type FeedAppend } from './feed.js';
 import { GlobalHistory } from './global-history.js';
 import { HistoryChunkCache } from './history-chunk-cache.js';
+import { LocalBuildWriter } from './local-build-writer.js';
 import { readLastFrame } from './read-last-frame.js';
 
 /** The contract: the global stream keeps at least the last 10,000 events for resuming. */
@@ -24,6 +28,10 @@ const IDLE_HISTORIES_KEPT = 8;
 export interface LocalEventLogOptions {
   /** The file that holds a build's history. */
   historyFile(buildId: string): string;
+  /** Turns an event into its bytes on the wire (sse/encode-frame.ts). */
+  encodeFrame(frame: Frame): string;
+  /** Told of what the disk refuses and of what start-up finds wrong in a history. */
+  logger: Logger;
   globalHistoryEvents?: number;
   historyCacheBytes?: number;
   fileSystem?: HistoryFileSystem;
@@ -44,16 +52,21 @@ interface BuildFeedState {
   readonly history: BuildHistory;
   /** Positions handed out so far, flushed or not. */
   assigned: number;
+  /** The build's writer, while events are appended to it (a history opened for its readers has none). */
+  writer: LocalBuildWriter | null;
 }
 
 const RESET_DATA = JSON.stringify({ reason: 'history_truncated' } satisfies ResetEventData);
 
 /**
- * The event log of one server process: the global history in memory, each build's history
- * in its own file. Events queued in one tick are flushed together at the end of it, so each
- * feed gets one write per tick however many lines came in.
+ * The event log of one server process: assigns ids, frames each event once, keeps the global
+ * history in memory and each build's history in its own file, and answers where a
+ * reconnecting client resumes. Events queued in one tick are flushed together at the end of
+ * it, so each feed gets one write per tick however many lines came in. What the disk refuses
+ * is logged and told to the build's writer; a history cut short by a crash is repaired here
+ * at start-up (reopenBuild).
  */
-export class LocalEventLog implements EventLog {
+export class LocalEventLog implements EventStreams, BuildHistories {
   readonly boot: string;
   private readonly global: GlobalHistory;
   private readonly builds = new Map<string, BuildFeedState>();
@@ -61,7 +74,6 @@ export class LocalEventLog implements EventLog {
   /** Open histories that nobody reads, oldest first (see IDLE_HISTORIES_KEPT). */
   private readonly idle = new Set<string>();
   private readonly appendListeners = new Set<(appends: readonly FeedAppend[]) => void>();
-  private readonly storageListeners = new Set<(buildId: string, error: Error) => void>();
   private readonly fileSystem: HistoryFileSystem;
   private readonly cache: HistoryChunkCache;
   private pending: PendingEvent[] = [];
@@ -76,23 +88,30 @@ export class LocalEventLog implements EventLog {
     this.cache = new HistoryChunkCache(options.historyCacheBytes ?? HISTORY_CACHE_BYTES);
   }
 
-  createBuild(buildId: string): void {
+  createBuild(buildId: string, onRefused: (error: Error) => void = () => {}): BuildEventWriter {
     if (this.builds.has(buildId)) throw new Error(`build ${buildId} already has a history`);
     const history = BuildHistory.create(buildId, this.options.historyFile(buildId), this.fileSystem, this.cache);
-    this.builds.set(buildId, { history, assigned: 0 });
+    const writer = new LocalBuildWriter(this, buildId, onRefused);
+    this.builds.set(buildId, { history, assigned: 0, writer });
+    return writer;
   }
 
-  async reopenBuild(buildId: string): Promise<string | null> {
-    const { state, problem } = await this.load(buildId, true);
-    state.assigned = Math.max(state.assigned, state.history.eventCount);
-    return problem;
-  }
-
-  async lastEvent(buildId: string): Promise<{ event: string; data: string } | null> {
+  /**
+   * Reads only the tail of the history: one that ends with its `end` is not opened. Any other
+   * is loaded for appending (what was wrong with it is logged), ids going on after its last.
+   */
+  async reopenBuild(buildId: string): Promise<ReopenedHistory> {
     this.flush();
-    return readLastFrame(this.options.historyFile(buildId));
+    const last = await readLastFrame(this.options.historyFile(buildId));
+    if (last?.event === 'end') return { end: JSON.parse(last.data) as EndEventData, writer: null };
+    const { state, problem } = await this.load(buildId, true);
+    if (problem) this.options.logger.warn({ build: buildId }, `history of build ${buildId}: ${problem}`);
+    state.assigned = Math.max(state.assigned, state.history.eventCount);
+    state.writer ??= new LocalBuildWriter(this, buildId, () => {});
+    return { end: null, writer: state.writer };
   }
 
+  /** Queues an event for the next flush (within the current tick) and returns its id. */
   append<E extends StreamEventName>({ buildId, event, data }: NewEvent<E>): string {
     const state = this.builds.get(buildId);
     if (!state) throw new Error(`build ${buildId} has no open history`);
@@ -101,13 +120,14 @@ export class LocalEventLog implements EventLog {
     const number = this.nextNumber;
     this.nextNumber += 1;
     const id = formatEventId({ boot: this.boot, global: number, build: state.assigned });
-    const frame = encodeFrame({ id, event, data: JSON.stringify(data) });
+    const frame = this.options.encodeFrame({ id, event, data: JSON.stringify(data) });
     const size = Buffer.byteLength(frame, 'utf8');
     this.pending.push({ buildId, number, frame, size, isGlobal: event !== 'end', isFinal: event === 'end' });
     this.flushTimer ??= setImmediate(() => this.flush());
     return id;
   }
 
+  /** Writes everything queued now, instead of at the end of the tick. */
   flush(): void {
     if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = null;
@@ -130,7 +150,8 @@ export class LocalEventLog implements EventLog {
         offset += event.size;
       }
       appends.push({ feed: buildId, from, to: from + data.length, data, isFinal });
-      if (error) for (const listener of this.storageListeners) listener(buildId, error);
+      if (error) this.options.logger.error({ build: buildId, err: error }, 'cannot write a build history to DATA_DIR');
+      state.writer?.flushed(state.history.failure);
       if (isFinal) this.closeIfIdle(buildId);
     }
     const globals = batch.filter((e) => e.isGlobal);
@@ -150,11 +171,6 @@ export class LocalEventLog implements EventLog {
     return () => this.appendListeners.delete(listener);
   }
 
-  onStorageError(listener: (buildId: string, error: Error) => void): () => void {
-    this.storageListeners.add(listener);
-    return () => this.storageListeners.delete(listener);
-  }
-
   openGlobalStream(lastEventId: string | null): StreamStart {
     const release = () => {};
     if (lastEventId === null) return { feed: this.global, from: this.global.head(), preamble: null, release };
@@ -162,7 +178,7 @@ export class LocalEventLog implements EventLog {
     const from = id && id.boot === this.boot ? this.global.offsetAfter(id.global) : null;
     if (from !== null) return { feed: this.global, from, preamble: null, release };
     const resetId = formatEventId({ boot: this.boot, global: this.global.oldestDropped, build: 0 });
-    return { feed: this.global, from: this.global.start, preamble: resetFrame(resetId), release };
+    return { feed: this.global, from: this.global.start, preamble: this.resetFrame(resetId), release };
   }
 
   async openBuildStream(buildId: string, lastEventId: string | null): Promise<StreamStart | StreamFinished> {
@@ -181,7 +197,7 @@ export class LocalEventLog implements EventLog {
     const from = id ? await history.offsetAfter(id.build, id.global) : null;
     if (from === null) {
       const resetId = formatEventId({ boot: this.boot, global: 0, build: 0 });
-      return { feed: history, from: 0, preamble: resetFrame(resetId), release };
+      return { feed: history, from: 0, preamble: this.resetFrame(resetId), release };
     }
     if (history.isComplete() && from === history.head()) {
       release();
@@ -211,6 +227,7 @@ export class LocalEventLog implements EventLog {
     }
   }
 
+  /** Flushes and closes every file. */
   close(): void {
     this.flush();
     for (const { history } of this.builds.values()) history.close();
@@ -232,7 +249,7 @@ export class LocalEventLog implements EventLog {
       loading = BuildHistory.open(buildId, this.options.historyFile(buildId), this.fileSystem, this.cache).then(async (result) => {
         problem = result.problem;
         if (!forAppend) result.history.seal();
-        const state = { history: result.history, assigned: result.history.eventCount };
+        const state: BuildFeedState = { history: result.history, assigned: result.history.eventCount, writer: null };
         this.builds.set(buildId, state);
         return state;
       });
@@ -276,10 +293,10 @@ export class LocalEventLog implements EventLog {
     this.builds.delete(buildId);
     this.idle.delete(buildId);
   }
-}
 
-function resetFrame(id: string): string {
-  return encodeFrame({ id, event: 'reset', data: RESET_DATA });
+  private resetFrame(id: string): string {
+    return this.options.encodeFrame({ id, event: 'reset', data: RESET_DATA });
+  }
 }
 
 function groupByBuild(batch: readonly PendingEvent[]): Map<string, PendingEvent[]> {

@@ -6,6 +6,7 @@ import { newBuild, type BuildRecord } from '../../src/builds/build-record.js';
 import { BuildRun, type BuildRunSettings, type BuildRunSink, type StopReason } from '../../src/builds/build-run.js';
 import type { OutputStream, RunningStep, StepOptions, StepResult } from '../../src/builds/run-step.js';
 import type { StepRunner } from '../../src/builds/step-runner.js';
+import type { BuildEventWriter } from '../../src/events/build-event-writer.js';
 import type { NewEvent } from '../../src/events/event-log.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -108,21 +109,22 @@ class FakeRunner implements StepRunner {
 
 /** Keeps what the run saves (as copies) and appends; refuses saves while refusal is set. */
 class CollectingSink implements BuildRunSink {
-  readonly events: NewEvent[] = [];
   readonly saves: BuildRecord[] = [];
+  readonly appended: NewEvent[] = [];
   refusal: Error | null = null;
+  /** What sealing says: whether the history is whole. */
+  isHistoryWhole = true;
+  readonly events: BuildEventWriter = {
+    append: async (event) => {
+      this.appended.push(event);
+      return true;
+    },
+    seal: () => this.isHistoryWhole,
+  };
 
   save(record: BuildRecord): Error | null {
     this.saves.push(structuredClone(record));
     return this.refusal;
-  }
-
-  append(event: NewEvent): void {
-    this.events.push(event);
-  }
-
-  sealHistory(record: BuildRecord): void {
-    record.isHistorySealed = true;
   }
 
   describeStorageFailure(error: Error): string {
@@ -184,7 +186,7 @@ describe('BuildRun', () => {
     build.end(0);
     await running;
 
-    expect(sink.events.map(summary)).toEqual([
+    expect(sink.appended.map(summary)).toEqual([
       'build running install:pending build:pending',
       'build running install:running build:pending',
       'log install system $ yarn install @0',
@@ -200,11 +202,11 @@ describe('BuildRun', () => {
       'build succeeded install:succeeded build:succeeded',
       'end succeeded install:succeeded build:succeeded',
     ]);
-    const partial = sink.events[9] as NewEvent<'log'>;
+    const partial = sink.appended[9] as NewEvent<'log'>;
     expect(partial.data).toMatchObject({ text: 'done', eol: false });
     expect(run.record).toBe(record);
     expect(record.build).toMatchObject({ status: 'succeeded', worker: 'w1', exitCode: 0, durationMs: 3210, startedAt: new Date(T0).toISOString(), finishedAt: new Date(T0 + 3210).toISOString() });
-    expect((sink.events.at(-1) as NewEvent<'end'>).data.build).toEqual(record.build);
+    expect((sink.appended.at(-1) as NewEvent<'end'>).data.build).toEqual(record.build);
     expect(sink.saves.map((saved) => ('processGroup' in saved ? saved.processGroup : 'none'))).toEqual(['none', 1000, null, 1001, null, null]);
     expect(sink.saves.at(-1)).toEqual(record);
     expect(record.isHistorySealed).toBe(true);
@@ -214,6 +216,17 @@ describe('BuildRun', () => {
     expect(fs.readdirSync(dir)).toEqual(['app']); // its TMPDIR is gone
   });
 
+  it('seals the history after the end and saves the record last, saying whether the history is whole', async () => {
+    const { record, sink, runner, run } = newRun();
+    sink.isHistoryWhole = false;
+    const running = run.run();
+    (await runner.step(0)).end(1);
+    await running;
+    expect(sink.appended.at(-1)!.event).toBe('end');
+    expect(sink.saves.at(-1)).toMatchObject({ isHistorySealed: false, build: { status: 'failed' } });
+    expect(record.isHistorySealed).toBe(false);
+  });
+
   it('skips the build step when the install fails, and fails with its exit code', async () => {
     const { record, sink, runner, run } = newRun();
     const running = run.run();
@@ -221,7 +234,7 @@ describe('BuildRun', () => {
     (await runner.step(0)).end(1);
     await running;
     expect(runner.steps).toHaveLength(1);
-    expect(sink.events.map(summary).slice(-4)).toEqual([
+    expect(sink.appended.map(summary).slice(-4)).toEqual([
       'build running install:failed build:pending',
       'log - system Build failed in 0.4 s (exit code 1) @400',
       'build failed install:failed build:skipped',
@@ -237,7 +250,7 @@ describe('BuildRun', () => {
     fs.rmSync(path.join(projectPath, 'package.json'));
     install.end(1);
     await running;
-    expect(sink.events.map(summary)).toContain(`log install system The project folder ${projectPath} no longer has a package.json @0`);
+    expect(sink.appended.map(summary)).toContain(`log install system The project folder ${projectPath} no longer has a package.json @0`);
   });
 
   it('names what a step left running and ends it before the step takes its status', async () => {
@@ -248,7 +261,7 @@ describe('BuildRun', () => {
     install.end(0);
     (await runner.step(1)).end(0);
     await running;
-    const lines = sink.events.map(summary);
+    const lines = sink.appended.map(summary);
     const ending = lines.indexOf('log install system Ending pid 4242 (sleep 100), which the install step left running @0');
     expect(ending).toBeGreaterThan(-1);
     expect(lines[ending + 1]).toBe('build running install:succeeded build:pending');
@@ -271,7 +284,7 @@ describe('BuildRun', () => {
     await running;
     expect(runner.terminations).toBeGreaterThanOrEqual(1);
     expect(runner.steps).toHaveLength(1);
-    expect(sink.events.map(summary).slice(3)).toEqual([
+    expect(sink.appended.map(summary).slice(3)).toEqual([
       'log install stdout working @0',
       'log install system Stopping the build (cancel requested): ending all of its processes @2000',
       "log install system Ending pid 2000 (node daemon.js): it left the build's process group @2000",
@@ -288,7 +301,7 @@ describe('BuildRun', () => {
     run.requestStop(cancel); // e.g. a cluster worker that finds the cancel mark on taking the build
     await run.run();
     expect(runner.steps).toHaveLength(0);
-    expect(sink.events.map(summary).slice(-3)).toEqual([
+    expect(sink.appended.map(summary).slice(-3)).toEqual([
       'log - system Build cancelled after 0.0 s: cancel requested @0',
       'build cancelled install:skipped build:skipped',
       'end cancelled install:skipped build:skipped',
@@ -308,8 +321,8 @@ describe('BuildRun', () => {
     await running;
     expect(runner.terminations).toBe(0);
     expect(record.build.status).toBe('succeeded');
-    expect(sink.events.map(summary).filter((line) => line.includes('Stopping'))).toEqual([]);
-    expect(sink.events.map(summary)).toContain('log build stdout late output @0');
+    expect(sink.appended.map(summary).filter((line) => line.includes('Stopping'))).toEqual([]);
+    expect(sink.appended.map(summary)).toContain('log build stdout late output @0');
   });
 
   it('is settled when the last step is seen exited before its exit event', async () => {
@@ -337,7 +350,7 @@ describe('BuildRun', () => {
     build.close();
     await running;
     expect(record.build.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded']);
-    expect(sink.events.map(summary).slice(-5)).toEqual([
+    expect(sink.appended.map(summary).slice(-5)).toEqual([
       'log build system Stopping the build (the store refused a write (ENOSPC)): ending all of its processes @1500',
       'build running install:succeeded build:succeeded',
       'log - system Build failed after 1.5 s (exit code 0): the store refused a write (ENOSPC) @1500',
@@ -352,7 +365,7 @@ describe('BuildRun', () => {
     sink.refusal = new Error('disk full');
     await run.run();
     expect(runner.steps).toHaveLength(0);
-    expect(sink.events.map(summary).slice(-3)[0]).toBe('log - system Build failed after 0.0 s: the store refused a write (disk full) @0');
+    expect(sink.appended.map(summary).slice(-3)[0]).toBe('log - system Build failed after 0.0 s: the store refused a write (disk full) @0');
   });
 
   it('fails a step that cannot start, says why, and skips the rest', async () => {
@@ -362,7 +375,7 @@ describe('BuildRun', () => {
     install.failToStart('/usr/bin/yarn does not exist (set YARN_BIN to a yarn executable)');
     await running;
     expect(runner.steps).toHaveLength(1);
-    expect(sink.events.map(summary).slice(3)).toEqual([
+    expect(sink.appended.map(summary).slice(3)).toEqual([
       'log install system Could not run yarn install: /usr/bin/yarn does not exist (set YARN_BIN to a yarn executable) @0',
       'build running install:failed build:pending',
       'log - system Build failed in 0.0 s @0',
@@ -377,7 +390,7 @@ describe('BuildRun', () => {
     const { sink, runner, run } = newRun({ tmpRoot: path.join(dir, 'missing') });
     await run.run();
     expect(runner.steps).toHaveLength(0);
-    expect(summary(sink.events.at(-3)!)).toMatch(/^log - system Build failed after 0\.0 s: cannot make its TMPDIR \(.*ENOENT.*\) @0$/);
+    expect(summary(sink.appended.at(-3)!)).toMatch(/^log - system Build failed after 0\.0 s: cannot make its TMPDIR \(.*ENOENT.*\) @0$/);
   });
 
   it('times out a step that runs past BUILD_TIMEOUT_MS', async () => {
@@ -396,7 +409,7 @@ describe('BuildRun', () => {
     };
     await run.run();
     expect(record.build.steps.map((step) => step.status)).toEqual(['skipped', 'skipped']);
-    expect(sink.events.map(summary).slice(-3)).toEqual([
+    expect(sink.appended.map(summary).slice(-3)).toEqual([
       'log - system Build failed after 0.0 s: the server failed to run it (boom) @0',
       'build failed install:skipped build:skipped',
       'end failed install:skipped build:skipped',
@@ -408,7 +421,7 @@ describe('BuildRun', () => {
     const { record, sink, runner, ended, run } = newRun();
     run.finishUnstarted(cancel);
     expect(runner.steps).toHaveLength(0);
-    expect(sink.events.map(summary)).toEqual([
+    expect(sink.appended.map(summary)).toEqual([
       'log - system Build cancelled before it started: cancel requested @0',
       'build cancelled install:skipped build:skipped',
       'end cancelled install:skipped build:skipped',

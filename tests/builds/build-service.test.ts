@@ -5,6 +5,7 @@ import { BuildService } from '../../src/builds/build-service.js';
 import { BuildStore } from '../../src/builds/build-store.js';
 import { LocalEventLog } from '../../src/events/local-event-log.js';
 import { createLogger } from '../../src/logger.js';
+import { encodeFrame } from '../../src/sse/encode-frame.js';
 import { describeBuildsPort } from '../helpers/builds-port-contract.js';
 
 describeBuildsPort('BuildService (one process)', async () => {
@@ -18,7 +19,7 @@ describeBuildsPort('BuildService (one process)', async () => {
     return dir;
   });
   const store = new BuildStore(path.join(root, 'data'));
-  const eventLog = new LocalEventLog({ historyFile: (id) => store.historyFile(id) });
+  const eventLog = new LocalEventLog({ historyFile: (id) => store.historyFile(id), encodeFrame, logger: createLogger('silent') });
   const settings = {
     maxConcurrentBuilds: 1,
     maxQueuedBuilds: 1,

@@ -1,5 +1,5 @@
 import { newBuild, type BuildRecord, type StepName } from '../../src/builds/build-record.js';
-import { advanceBuild, formatSeconds, isDecidingExit, verdictLine, type BuildRunEvent, type StopReason } from '../../src/builds/build-state.js';
+import { advanceBuild, endLostBuild, formatSeconds, isDecidingExit, systemLine, verdictLine, type BuildRunEvent, type StopReason } from '../../src/builds/build-state.js';
 import { formatLogTime } from '../../src/builds/format-time.js';
 import type { NewEvent } from '../../src/events/event-log.js';
 
@@ -239,6 +239,61 @@ describe('advanceBuild', () => {
         { buildId: ID, event: 'build', data: { build: record.build } },
         { buildId: ID, event: 'end', data: { build: record.build } },
       ]);
+    });
+  });
+});
+
+describe('endLostBuild', () => {
+  const cause = 'the server stopped while it was running';
+
+  it('ends a running build interrupted: its running step interrupted, the rest skipped, the process group forgotten', () => {
+    const running = { ...ranStep(started(), 'install', 0, T0 + 1000), processGroup: 4242 };
+    const due = play(running, [{ type: 'step-due', step: 'build', stop: null, atMs: T0 + 1000 }]).record;
+    const copy = structuredClone(due);
+    const { record, events } = endLostBuild(due, cause, T0 + 2500);
+    expect(due).toEqual(copy);
+    expect(statuses(record)).toEqual(['interrupted', 'install:succeeded', 'build:interrupted']);
+    expect(record.build).toMatchObject({ finishedAt: new Date(T0 + 2500).toISOString(), durationMs: 2500, exitCode: null });
+    expect(record.build.steps[1]).toMatchObject({ exitCode: null, finishedAt: new Date(T0 + 2500).toISOString() });
+    expect(record.build.steps[0]).toBe(due.build.steps[0]);
+    expect(record.processGroup).toBeNull();
+    expect(Object.keys(record)).toEqual(Object.keys(due));
+    expect(events).toEqual([
+      system(null, 'Build interrupted: the server stopped while it was running', T0 + 2500),
+      { buildId: ID, event: 'build', data: { build: record.build } },
+      { buildId: ID, event: 'end', data: { build: record.build } },
+    ]);
+    expect((events[1] as NewEvent<'build'>).data.build).not.toBe(record.build);
+  });
+
+  it('ends a queued build interrupted with every step skipped and no duration', () => {
+    const { record, events } = endLostBuild(queued(), 'its worker w1 was lost (no heartbeat for over 3.0 s)', T0);
+    expect(statuses(record)).toEqual(['interrupted', 'install:skipped', 'build:skipped']);
+    expect(record.build).toMatchObject({ startedAt: null, durationMs: null, finishedAt: new Date(T0).toISOString() });
+    expect(events[0]).toEqual(system(null, 'Build interrupted: its worker w1 was lost (no heartbeat for over 3.0 s)', T0));
+  });
+
+  it('counts no negative duration when the clock is behind the start', () => {
+    expect(endLostBuild(started(), cause, T0 - 5000).record.build.durationMs).toBe(0);
+  });
+
+  it('keeps the record of a build that had ended, and gives its history only the build and end events', () => {
+    const done = advanceBuild(ranStep(ranStep(started(), 'install', 0, T0 + 1000), 'build', 0, T0 + 3000), { type: 'finished', stop: null, atMs: T0 + 3210 }).record;
+    const { record, events } = endLostBuild(done, cause, T0 + 60000);
+    expect(record).toBe(done);
+    expect(events).toEqual([
+      { buildId: ID, event: 'build', data: { build: done.build } },
+      { buildId: ID, event: 'end', data: { build: done.build } },
+    ]);
+  });
+});
+
+describe('systemLine', () => {
+  it('is a whole log line of the system stream, stamped with its time', () => {
+    expect(systemLine(ID, 'build', '3 lines of output were dropped', T0)).toEqual({
+      buildId: ID,
+      event: 'log',
+      data: { build: ID, step: 'build', stream: 'system', time: formatLogTime(T0), ts: T0, text: '3 lines of output were dropped', eol: true },
     });
   });
 });

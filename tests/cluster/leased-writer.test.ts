@@ -4,19 +4,25 @@ import type { BuildWrite, ClusterStore } from '../../src/cluster/cluster-store.j
 import { LeasedBuildWriter } from '../../src/cluster/leased-writer.js';
 import type { CommitReply } from '../../src/cluster/lua-scripts.js';
 import { createLogger } from '../../src/logger.js';
+import { CONTRACT_BUILD_ID, describeBuildEventWriter, storedLine } from '../helpers/build-event-writer-contract.js';
 
 /** A store whose commits the test answers: with a reply, or by failing as a dropped connection does. */
 class FakeStore {
   readonly writes: BuildWrite[] = [];
   /** Applied batch numbers, as Redis would keep them. */
   readonly applied: number[] = [];
+  /** The writes applied, in order. */
+  readonly appliedWrites: BuildWrite[] = [];
   answer: (write: BuildWrite) => CommitReply | Error = () => 'ok';
 
   async commit(_record: unknown, write: BuildWrite): Promise<CommitReply> {
     this.writes.push(write);
     const reply = this.answer(write);
     if (reply instanceof Error) throw reply;
-    if (reply === 'ok') this.applied.push(write.batch ?? 0);
+    if (reply === 'ok') {
+      this.applied.push(write.batch ?? 0);
+      this.appliedWrites.push(write);
+    }
     return reply;
   }
 }
@@ -31,6 +37,22 @@ function logEvent(text: string) {
 function texts(writes: readonly BuildWrite[]): string[] {
   return writes.flatMap((write) => write.events.map(([, body]) => (JSON.parse(body.split('\n')[1]!.slice('data: '.length)) as { text: string }).text));
 }
+
+describeBuildEventWriter('LeasedBuildWriter', async () => {
+  const store = new FakeStore();
+  let refusals = 0;
+  const writer = new LeasedBuildWriter(store as unknown as ClusterStore, newBuild(CONTRACT_BUILD_ID, '/projects/app', new Date(0)), 'lease-1', () => (refusals += 1), logger);
+  return {
+    writer,
+    refuse: () => {
+      store.answer = () => 'fenced';
+    },
+    stored: () => store.appliedWrites.flatMap((write) => write.events.map(([name, body]) => storedLine(name, body.split('\n')[1]!.slice('data: '.length)))),
+    writes: () => store.writes.length,
+    refusals: () => refusals,
+    close: () => writer.drained(),
+  };
+});
 
 describe('LeasedBuildWriter', () => {
   it('sends what one tick gave as one batch, under the lease, in order', async () => {
@@ -58,6 +80,36 @@ describe('LeasedBuildWriter', () => {
     expect(store.writes.map((write) => write.batch)).toEqual([1, 1, 1, 2]);
     expect(store.applied).toEqual([1, 2]);
     expect(texts(store.writes.slice(2))).toEqual(['first', 'second']);
+  });
+
+  it('resolves an append once the batch that holds it is applied', async () => {
+    const store = new FakeStore();
+    const gates: Array<() => void> = [];
+    const commit = store.commit.bind(store);
+    store.commit = async (recordArg, write) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return commit(recordArg, write);
+    };
+    const writer = new LeasedBuildWriter(store as unknown as ClusterStore, record.build, 'lease-1', () => {}, logger);
+    const stored: Record<string, boolean | 'waiting'> = {};
+    const append = (text: string) => {
+      stored[text] = 'waiting';
+      void writer.append(logEvent(text)).then((isStored) => (stored[text] = isStored));
+    };
+    const nextTick = () => new Promise((resolve) => setImmediate(resolve));
+    append('first');
+    while (gates.length < 1) await nextTick();
+    append('second');
+    append('third');
+    await nextTick();
+    expect(stored).toEqual({ first: 'waiting', second: 'waiting', third: 'waiting' });
+    gates[0]!();
+    while (gates.length < 2) await nextTick();
+    expect(stored).toEqual({ first: true, second: 'waiting', third: 'waiting' });
+    gates[1]!();
+    await writer.drained();
+    expect(stored).toEqual({ first: true, second: true, third: true });
+    expect(texts(store.writes)).toEqual(['first', 'second', 'third']);
   });
 
   it('stops writing, and says so once, when Redis answers that the lease is gone', async () => {

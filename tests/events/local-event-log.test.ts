@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { EndEventData, LogEventData } from '../../src/events/event-data.js';
 import type { StreamStart } from '../../src/events/event-log.js';
 import { LocalEventLog } from '../../src/events/local-event-log.js';
+import { silentLogger } from '../../src/logger.js';
+import { encodeFrame } from '../../src/sse/encode-frame.js';
 
 /** Everything a stream start would send: its preamble, then its feed from its offset to the head. */
 async function readStream(start: StreamStart): Promise<string> {
@@ -23,7 +25,7 @@ describe('LocalEventLog', () => {
   let log: LocalEventLog;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'event-log-test-'));
-    log = new LocalEventLog({ historyFile: (id) => path.join(dir, `${id}.sse`), boot: 'boot1', historyCacheBytes: 0 });
+    log = new LocalEventLog({ historyFile: (id) => path.join(dir, `${id}.sse`), encodeFrame, logger: silentLogger(), boot: 'boot1', historyCacheBytes: 0 });
   });
   afterEach(() => {
     log.close();
