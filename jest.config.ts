@@ -5,8 +5,13 @@ const typescript: Config = {
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   // Sources import siblings as './x.js' (NodeNext); jest resolves the .ts file instead.
-  // The page (public/js/line-html.js) imports ansi_up from the server's /vendor/ route.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^/vendor/ansi_up\\.js$': '<rootDir>/node_modules/ansi_up/ansi_up.js' },
+  // The page imports ansi_up from the server's /vendor/ route (public/js/line-html.js) and the
+  // typed client from /client.js, which the server compiles from src/client (public/js/feed-stream.js).
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^/vendor/ansi_up\\.js$': '<rootDir>/node_modules/ansi_up/ansi_up.js',
+    '^/client\\.js$': '<rootDir>/src/client/build-log-client.ts',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
 };
 

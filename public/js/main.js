@@ -1,4 +1,4 @@
-import { ApiError, createApiClient } from './api-client.js';
+import { BuildLogError, createBuildLogClient } from '/client.js';
 import { BuildLog } from './build-log.js';
 import { BuildSummary } from './build-summary.js';
 import { ConnectionView } from './connection-view.js';
@@ -20,7 +20,7 @@ import { Poller } from './poller.js';
 import { SidebarTabs } from './sidebar-tabs.js';
 import { WorkersView } from './workers-view.js';
 
-/** The page: wires the API, the shared streams and the views together. */
+/** The page: wires the typed client, the shared streams and the views together. */
 
 const HISTORY_LIMIT = 50;
 const WORKERS_POLL_MS = 2000;
@@ -30,8 +30,15 @@ const $ = (selector) => document.querySelector(selector);
 
 const tokens = new TokenStore();
 const askToken = createTokenPrompt({ dialog: $('#token-dialog'), tokens });
-const api = createApiClient({ tokens, askToken });
-const hub = new StreamHub({ tokens });
+// Every request and stream of the page goes through the client; a 401 asks for the token
+// (first from the other tabs, then from the user) and tries again with it. The token goes in
+// the Authorization header, never into a URL.
+const client = createBuildLogClient({
+  server: location.origin,
+  token: () => tokens.get(),
+  onUnauthorized: async ({ wasTokenSent }) => (await askToken(wasTokenSent)) !== null,
+});
+const hub = new StreamHub({ client, tokens });
 const connection = new ConnectionView($('#connection'), { onAskToken: () => askToken(false) });
 // One look at how the stream arrives, by the tab that holds the streams (another tab's look
 // would cost a connection of the six HTTP/1.1 allows): a buffering proxy shows there.
@@ -54,7 +61,7 @@ function showNotice(message) {
  * "Connected". Returns whether the error was one of those.
  */
 function showRefusal(error) {
-  const isRefusal = error instanceof ApiError && error.status === 403 && (error.code === 'forbidden_origin' || error.code === 'forbidden_host');
+  const isRefusal = error instanceof BuildLogError && error.status === 403 && (error.code === 'forbidden_origin' || error.code === 'forbidden_host');
   if (isRefusal) {
     connection.setProblem('refused', error.message);
     showNotice('');
@@ -106,7 +113,7 @@ function renderHistory() {
 
 async function refreshHistory() {
   try {
-    for (const build of await api.builds(HISTORY_LIMIT)) upsertBuild(build);
+    for (const build of await client.listBuilds({ limit: HISTORY_LIMIT })) upsertBuild(build);
   } catch (error) {
     showNotice(`Could not list the builds: ${error.message}`);
   }
@@ -178,8 +185,8 @@ function selectBuild(id) {
     },
   });
   if (!build) {
-    api.build(id).then(upsertBuild, (error) => {
-      if (error instanceof ApiError && error.status === 404) showNotice(`There is no build ${id} on this server.`);
+    client.getBuild(id).then(upsertBuild, (error) => {
+      if (error instanceof BuildLogError && error.status === 404) showNotice(`There is no build ${id} on this server.`);
     });
   }
 }
@@ -187,12 +194,12 @@ function selectBuild(id) {
 function onBuildEvent(id, name, data) {
   if (id !== selected.id) return;
   if (name === 'log') {
-    log.append(JSON.parse(data));
+    log.append(data);
     logView.refresh();
   } else if (name === 'build' || name === 'end') {
-    upsertBuild(JSON.parse(data).build);
+    upsertBuild(data.build);
   } else if (name === 'reset') {
-    // The server (or the tab holding the stream) starts this build over: rebuild from what follows.
+    // The tab holding the stream starts this build over: rebuild from what follows.
     log.clear();
     logView.logCleared();
   }
@@ -265,17 +272,18 @@ const searchBox = new SearchBox($('#search-form'), {
   onChange: () => logView.refresh(),
 });
 
-wireRawLogDownload($('#download-link'), { tokens, fetchRawLog: api.rawLog, onError: showNotice });
+wireRawLogDownload($('#download-link'), { tokens, readRawLog: (id) => client.readLogBlob(id, { raw: true }), onError: showNotice });
 
 $('#cancel-button').addEventListener('click', async () => {
   if (!selected.id) return;
   try {
-    upsertBuild(await api.cancel(selected.id));
+    const { build, wasRunning } = await client.cancelBuild(selected.id);
+    upsertBuild(build);
     connection.setProblem('refused', null);
-    showNotice('');
+    showNotice(wasRunning ? '' : 'That build is already over.');
   } catch (error) {
     if (showRefusal(error)) return;
-    showNotice(error instanceof ApiError && error.code === 'not_running' ? 'That build is already over.' : `Could not cancel: ${error.message}`);
+    showNotice(`Could not cancel: ${error.message}`);
   }
 });
 
@@ -285,11 +293,11 @@ const workersView = new WorkersView($('#workers-list'), $('#workers-message'));
 
 async function refreshWorkers() {
   try {
-    workersView.render(await api.workers());
+    workersView.render(await client.workers());
   } catch (error) {
     workersView.showError(`Could not list the workers: ${error.message}`);
     // The user dismissed the token dialog: asking again every 2 s would nag, so wait for a token.
-    if (error instanceof ApiError && error.status === 401) await tokens.next();
+    if (error instanceof BuildLogError && error.status === 401) await tokens.next();
   }
 }
 
@@ -307,16 +315,16 @@ document.addEventListener('visibilitychange', updateWorkersPolling);
 const projectForm = new ProjectForm($('#build-form'), {
   async onSubmit(projectPath) {
     try {
-      const { body } = await api.startBuild(projectPath);
+      const { build } = await client.startBuild(projectPath);
       connection.setProblem('refused', null);
       showNotice('');
-      upsertBuild(body.build);
-      location.hash = formatHash(body.build.id);
+      upsertBuild(build);
+      location.hash = formatHash(build.id);
     } catch (error) {
       if (showRefusal(error)) return;
-      if (error instanceof ApiError && error.code === 'already_building' && error.body?.build) {
-        upsertBuild(error.body.build);
-        location.hash = formatHash(error.body.build.id);
+      if (error instanceof BuildLogError && error.code === 'already_building' && error.build) {
+        upsertBuild(error.build);
+        location.hash = formatHash(error.build.id);
         showNotice('That project is already building: here is its build.');
         return;
       }
@@ -325,7 +333,7 @@ const projectForm = new ProjectForm($('#build-form'), {
   },
 });
 
-api.projects().then(
+client.listProjects().then(
   (projects) => projectForm.showProjects(projects),
   (error) => showNotice(`Could not list the projects: ${error.message}`),
 );
@@ -334,14 +342,13 @@ api.projects().then(
 
 hub.subscribe('global', {
   onEvent(name, _id, data) {
-    if (name === 'build') upsertBuild(JSON.parse(data).build);
+    if (name === 'build') upsertBuild(data.build);
     if (name === 'reset') void refreshHistory();
   },
   onState(state, detail) {
     connection.set('global', state, detail);
     // Whatever happened while not connected is in the list.
     if (state === 'connected') void refreshHistory();
-    if (state === 'unauthorized') void askToken(tokens.get() !== null);
   },
 });
 

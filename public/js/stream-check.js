@@ -1,11 +1,11 @@
 /**
  * Looks once at how the server's stream reaches the page, for what a reverse proxy in between
  * can do to it: hold it back (buffering), so that nothing arrives, not even the heartbeat, or
- * let it go in clumps. EventSource hides the heartbeats (they are comments) and the timing of
- * bytes, so this opens the global stream with fetch and reads its first bytes: the server
- * sends `retry:` at once, so on a good path the look is over in milliseconds and its
- * connection is let go. What a proxy held back arrives late and together (a clump), or not
- * within SILENCE_MS at all. The advice is the one `buildlog doctor` gives.
+ * let it go in clumps. The page's follows (the typed client) hand on events, not the heartbeats
+ * (comments) nor when the bytes came, so this opens the global stream with fetch and reads its
+ * first bytes: the server sends `retry:` at once, so on a good path the look is over in
+ * milliseconds and its connection is let go. What a proxy held back arrives late and together
+ * (a clump), or not within SILENCE_MS at all. The advice is the one `buildlog doctor` gives.
  */
 
 /** Two of the server's default 15 s heartbeats, and some slack. */

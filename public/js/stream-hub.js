@@ -1,11 +1,12 @@
-import { EventStream } from './event-stream.js';
+import { FeedStream } from './feed-stream.js';
 
 /**
  * Shares the server's streams between the page's tabs. A browser allows six HTTP/1.1
  * connections per origin, so a stream per tab would starve the seventh tab. Instead one tab,
- * the leader (whoever holds a Web Lock), holds one EventSource per stream for all tabs and
- * relays each event over a BroadcastChannel; when it closes, the lock passes to another tab,
- * which opens the streams again from the last id the tabs saw.
+ * the leader (whoever holds a Web Lock), follows each stream once for all tabs (a FeedStream:
+ * the typed client's follow, which does all the resuming) and relays each event over a
+ * BroadcastChannel; when it closes, the lock passes to another tab, which follows the streams
+ * again from the last id the tabs saw.
  *
  * A feed is named by a key: `global` (every build's status changes) or `build:<id>` (one
  * build's log, replayed from its start). The leader keeps the events of each build feed
@@ -29,20 +30,19 @@ const HELLO_INTERVAL_MS = 10000;
 const SUBSCRIBER_TTL_MS = 35000;
 const RELAY_BATCH_EVENTS = 2000;
 
-/** The stream URL of a feed key. */
-export function feedUrl(key) {
-  if (key === 'global') return '/api/log/push';
-  return `/api/log/push?build=${encodeURIComponent(key.slice('build:'.length))}`;
-}
-
 function randomId() {
   return crypto.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
 /** This tab's end of the shared streams: subscriptions here, feeds when it leads. */
 export class StreamHub {
-  /** @param {{tokens: import('./token-store.js').TokenStore}} options */
-  constructor({ tokens }) {
+  /**
+   * @param {object} options
+   * @param {import('/client.js').BuildLogClient} options.client
+   * @param {import('./token-store.js').TokenStore} options.tokens
+   */
+  constructor({ client, tokens }) {
+    this.client = client;
     this.tokens = tokens;
     this.tabId = randomId();
     /** This tab's subscriptions, by key. */
@@ -84,8 +84,9 @@ export class StreamHub {
   }
 
   /**
-   * Follows a feed: onEvent(name, id, data) for each event from where this tab is, and
-   * onState(state, detail) for the connection's state. Returns a function that stops it.
+   * Follows a feed: onEvent(name, id, data) for each event from where this tab is (data as the
+   * client parsed it; `reset`: start over from what follows), and onState(state, detail) for
+   * the connection's state. Returns a function that stops it.
    */
   subscribe(key, { onEvent, onState }) {
     this.subs.get(key)?.stop();
@@ -130,7 +131,7 @@ export class StreamHub {
   /** The subscription is live: apply what it missed, then take the relayed events. */
   acknowledged(sub, { events, isReset, state, detail }) {
     clearTimeout(sub.ackTimer);
-    if (isReset) this.deliver(sub, { id: null, event: 'reset', data: '{"reason":"history_truncated"}' });
+    if (isReset) this.deliver(sub, { id: null, event: 'reset', data: { reason: 'history_truncated' } });
     for (const event of events) this.deliver(sub, event);
     sub.isPending = false;
     sub.onState(state, detail);
@@ -296,11 +297,9 @@ export class StreamHub {
   }
 
   openFeed(feed) {
-    const isGlobal = feed.key === 'global';
-    feed.stream = new EventStream({
-      url: feedUrl(feed.key),
-      events: isGlobal ? ['build', 'reset'] : ['log', 'build', 'end', 'reset'],
-      idOnly: isGlobal ? ['log'] : [],
+    feed.stream = new FeedStream({
+      client: this.client,
+      build: feed.key === 'global' ? undefined : feed.key.slice('build:'.length),
       lastEventId: feed.lastEventId,
       tokens: this.tokens,
       onEvent: (name, id, data) => this.onFeedEvent(feed, { id, event: name, data }),
@@ -313,7 +312,7 @@ export class StreamHub {
   restartFeed(feed) {
     feed.stream?.close();
     Object.assign(feed, { stream: null, cache: [], cacheChars: 0, cacheBase: null, isCacheComplete: true, lastEventId: null, isEnded: false });
-    this.dispatch(feed, { id: null, event: 'reset', data: '{"reason":"restarted"}' });
+    this.dispatch(feed, { id: null, event: 'reset', data: { reason: 'restarted' } });
     this.startWaitingFeeds();
   }
 
@@ -323,7 +322,7 @@ export class StreamHub {
     feed.lastEventId = event.id || feed.lastEventId;
     this.dispatch(feed, event);
     if (event.event === 'end') {
-      // The server closes a build's stream after `end`; closing first stops EventSource from reconnecting.
+      // The follow stops at `end` by itself; closing says so at once and frees the stream's slot.
       feed.isEnded = true;
       feed.stream.close('ended');
       this.startWaitingFeeds();
@@ -331,14 +330,10 @@ export class StreamHub {
   }
 
   keep(feed, event) {
-    if (event.event === 'reset') {
-      // After a reset the server replays the whole build: the cache starts over with it.
-      Object.assign(feed, { cache: [event], cacheChars: 0, cacheBase: null, isCacheComplete: true });
-      return;
-    }
+    // A `reset` of the server never gets here: the client skips what its replay repeats.
     if (!feed.isCacheComplete) return;
     feed.cache.push(event);
-    feed.cacheChars += event.data.length + 64;
+    feed.cacheChars += eventChars(event);
     if (feed.cacheChars > MAX_CACHE_CHARS) Object.assign(feed, { cache: [], cacheChars: 0, isCacheComplete: false });
   }
 
@@ -382,6 +377,11 @@ export class StreamHub {
       this.post({ type: 'state', key: feed.key, state, detail });
     }
   }
+}
+
+/** About the characters of an event as the server sent it: a line's text and ~100 of fields, or a build's record. */
+function eventChars(event) {
+  return (event.event === 'log' ? event.data.text.length + 100 : 1000) + 64;
 }
 
 function hasOtherTab(feed, tabId) {

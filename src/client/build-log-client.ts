@@ -1,4 +1,5 @@
 import type { Build } from '../builds/build-record.js';
+import type { Project } from '../builds/list-projects.js';
 import type { WorkerInfo } from '../builds/worker-info.js';
 import type { EventDataByName, EventName, LogEventData } from '../events/event-data.js';
 
@@ -9,6 +10,7 @@ import type { EventDataByName, EventName, LogEventData } from '../events/event-d
  */
 
 export type { Build, BuildStatus, BuildStep, StepName, StepStatus } from '../builds/build-record.js';
+export type { Project } from '../builds/list-projects.js';
 export type { WorkerInfo } from '../builds/worker-info.js';
 export type { BuildEventData, EndEventData, EventDataByName, EventName, LogEventData, ResetEventData } from '../events/event-data.js';
 
@@ -16,10 +18,29 @@ export type { BuildEventData, EndEventData, EventDataByName, EventName, LogEvent
 export interface BuildLogClientOptions {
   /** The server's base URL, e.g. `http://127.0.0.1:3000`. */
   readonly server: string | URL;
-  /** AUTH_TOKEN of the server, sent as `Authorization: Bearer`. */
-  readonly token?: string | undefined;
+  /**
+   * AUTH_TOKEN of the server, sent as `Authorization: Bearer`; a function is read again for
+   * every request and connection (a token the user types in later, one that is refreshed).
+   */
+  readonly token?: string | (() => string | null | undefined) | undefined;
+  /**
+   * Called when the server answers 401: resolve true once the token (read again) is worth
+   * another try (a dialog answered, a token refreshed), false to fail with the 401
+   * BuildLogError. A follow keeps its place meanwhile and reports `unauthorized`. At most
+   * MAX_UNAUTHORIZED_RETRIES tries in a row per request or follow, so a hook that says yes
+   * without a new token cannot loop.
+   */
+  readonly onUnauthorized?: ((refusal: Unauthorized) => boolean | Promise<boolean>) | undefined;
   /** A fetch of your own (tests, a proxy agent); the global fetch otherwise. */
   readonly fetch?: typeof fetch;
+}
+
+/** What `onUnauthorized` is told about a 401. */
+export interface Unauthorized {
+  /** True when the refused request carried a token (a wrong one), false when it carried none. */
+  readonly wasTokenSent: boolean;
+  /** The refused request's signal: a hook that waits for a person can stop when it is aborted. */
+  readonly signal: AbortSignal | undefined;
 }
 
 /** One event of the stream, typed by its name from the contract's one definition of payloads. */
@@ -32,14 +53,26 @@ export type FollowEvent = Exclude<BuildLogEvent, { readonly name: 'reset' }>;
 export type FollowStatus =
   | { readonly state: 'connecting'; readonly attempt: number }
   | { readonly state: 'open' }
-  | { readonly state: 'retrying'; readonly reason: string; readonly delayMs: number; readonly attempt: number }
+  | {
+      readonly state: 'retrying';
+      readonly reason: string;
+      readonly delayMs: number;
+      readonly attempt: number;
+      /** The status that said "later" (503 a full server, 502/504 a proxy without one), or null when the connection failed or dropped. */
+      readonly httpStatus: number | null;
+    }
+  /** The server answered 401; the follow waits for `onUnauthorized` (see BuildLogClientOptions). */
+  | { readonly state: 'unauthorized'; readonly wasTokenSent: boolean }
   /** The server could not resume from our id and replays; what was handed on already is skipped. */
   | { readonly state: 'reset' };
 
 export interface FollowOptions {
   /** The build to follow to its `end`; without it, every build's events, until aborted. */
   readonly build?: string | undefined;
-  /** Resume after this id (one handed on by an earlier follow of the same stream). */
+  /**
+   * Resume after this id (one handed on by an earlier follow of the same stream). On a build's
+   * stream the events up to it count as handed on, so a `reset` answered to it replays none.
+   */
   readonly lastEventId?: string | null | undefined;
   /** Stops following; `follow` then rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
@@ -101,10 +134,14 @@ export interface BuildLogClient {
   getBuild(id: string, options?: { signal?: AbortSignal }): Promise<Build>;
   /** Newest first. */
   listBuilds(options?: { limit?: number; signal?: AbortSignal }): Promise<Build[]>;
+  /** The projects a build can be started for (the folders of PROJECTS_ROOT with a package.json). */
+  listProjects(options?: { signal?: AbortSignal }): Promise<Project[]>;
   /** `wasRunning` is false when the build was already over (409 not_running). */
   cancelBuild(id: string, options?: { signal?: AbortSignal }): Promise<{ build: Build; wasRunning: boolean }>;
   /** The log as text: timestamped lines, or with `raw` the output exactly as the commands wrote it. */
   readLog(id: string, options?: { raw?: boolean; signal?: AbortSignal }): Promise<string>;
+  /** The log as a Blob, byte for byte as the server keeps it: what a browser saves as a file. */
+  readLogBlob(id: string, options?: { raw?: boolean; signal?: AbortSignal }): Promise<Blob>;
   workers(options?: { signal?: AbortSignal }): Promise<WorkerInfo[]>;
   /** Follows one build to its end, or every build until aborted, each event once across reconnects. */
   follow(options: FollowOptions): Promise<FollowResult>;
@@ -123,20 +160,29 @@ const DEFAULT_IDLE_TIMEOUT_MS = 60000;
 const MAX_EVENT_CHARS = 4 << 20;
 /** Builds whose delivered position the global stream remembers; the oldest are forgotten first. */
 const MAX_TRACKED_BUILDS = 10000;
+/** 401s in a row that `onUnauthorized` may answer with another try. */
+export const MAX_UNAUTHORIZED_RETRIES = 5;
 
 /** Makes a client of one server. */
 export function createBuildLogClient(options: BuildLogClientOptions): BuildLogClient {
   const server = String(options.server).replace(/\/+$/, '');
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const authHeaders: Record<string, string> = options.token ? { Authorization: `Bearer ${options.token}` } : {};
+  const auth = authOf(options);
 
   async function send(path: string, init: RequestInit & { signal?: AbortSignal | undefined }): Promise<Response> {
     const url = server + path;
-    try {
-      return await fetchFn(url, { ...init, headers: { ...authHeaders, ...(init.headers as Record<string, string> | undefined) } });
-    } catch (error) {
-      init.signal?.throwIfAborted();
-      throw await networkError(url, error, fetchFn);
+    for (let refusals = 0; ; refusals += 1) {
+      const headers = auth.headers();
+      let response: Response;
+      try {
+        response = await fetchFn(url, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
+      } catch (error) {
+        init.signal?.throwIfAborted();
+        throw await networkError(url, error, fetchFn);
+      }
+      if (response.status !== 401) return response;
+      const refusal = await errorOf(response);
+      if (!auth.canRetry(refusals) || !(await auth.ask('Authorization' in headers, init.signal))) throw refusal;
     }
   }
 
@@ -144,6 +190,12 @@ export function createBuildLogClient(options: BuildLogClientOptions): BuildLogCl
     const response = await send(path, { ...init, headers: { Accept: 'application/json', ...(init.headers as Record<string, string> | undefined) } });
     if (!okStatuses.includes(response.status)) throw await errorOf(response);
     return { status: response.status, body: (await response.json()) as T };
+  }
+
+  async function readLogResponse(id: string, raw: boolean, signal: AbortSignal | undefined): Promise<Response> {
+    const response = await send(`/api/builds/${encodeURIComponent(id)}/log${raw ? '?raw=1' : ''}`, { signal });
+    if (response.status !== 200) throw await errorOf(response);
+    return response;
   }
 
   const client: BuildLogClient = {
@@ -168,6 +220,9 @@ export function createBuildLogClient(options: BuildLogClientOptions): BuildLogCl
       const query = limit === undefined ? '' : `?limit=${limit}`;
       return (await json<{ builds: Build[] }>(`/api/builds${query}`, { signal })).body.builds;
     },
+    async listProjects({ signal } = {}) {
+      return (await json<{ projects: Project[] }>('/api/projects', { signal })).body.projects;
+    },
     async cancelBuild(id, { signal } = {}) {
       const response = await send(`/api/builds/${encodeURIComponent(id)}/cancel`, { method: 'POST', headers: { Accept: 'application/json' }, signal });
       if (response.status === 202) return { build: ((await response.json()) as { build: Build }).build, wasRunning: true };
@@ -176,20 +231,44 @@ export function createBuildLogClient(options: BuildLogClientOptions): BuildLogCl
       throw error;
     },
     async readLog(id, { raw = false, signal } = {}) {
-      const response = await send(`/api/builds/${encodeURIComponent(id)}/log${raw ? '?raw=1' : ''}`, { signal });
-      if (response.status !== 200) throw await errorOf(response);
-      return response.text();
+      return (await readLogResponse(id, raw, signal)).text();
+    },
+    async readLogBlob(id, { raw = false, signal } = {}) {
+      return (await readLogResponse(id, raw, signal)).blob();
     },
     async workers({ signal } = {}) {
       return (await json<{ workers: WorkerInfo[] }>('/api/workers', { signal })).body.workers;
     },
     async follow(followOptions) {
-      const outcome = await followStream(followOptions, { server, authHeaders, fetchFn });
+      const outcome = await followStream(followOptions, { server, auth, fetchFn });
       const build = outcome.build ?? (await client.getBuild(followOptions.build!, { signal: followOptions.signal }));
       return { outcome: outcome.outcome, lastEventId: outcome.lastEventId, build };
     },
   };
   return client;
+}
+
+/** The token as headers, read anew for each request, and the one decision on a 401. */
+interface Auth {
+  headers(): Record<string, string>;
+  /** Whether a 401 that followed `refusals` others in a row may be answered with another try. */
+  canRetry(refusals: number): boolean;
+  /** Asks `onUnauthorized`; rejects with the signal's reason when it is aborted first. */
+  ask(wasTokenSent: boolean, signal: AbortSignal | undefined): Promise<boolean>;
+}
+
+function authOf({ token, onUnauthorized }: BuildLogClientOptions): Auth {
+  return {
+    headers(): Record<string, string> {
+      const value = typeof token === 'function' ? token() : token;
+      return value ? { Authorization: `Bearer ${value}` } : {};
+    },
+    canRetry: (refusals) => onUnauthorized !== undefined && refusals < MAX_UNAUTHORIZED_RETRIES,
+    async ask(wasTokenSent, signal) {
+      if (!onUnauthorized) return false;
+      return untilAborted(Promise.resolve(onUnauthorized({ wasTokenSent, signal })), signal);
+    },
+  };
 }
 
 type ErrorBody = { error?: { code?: unknown; message?: unknown }; build?: Build };
@@ -260,7 +339,7 @@ function retryAfterMs(response: Response): number | null {
 
 interface StreamDeps {
   readonly server: string;
-  readonly authHeaders: Readonly<Record<string, string>>;
+  readonly auth: Auth;
   readonly fetchFn: typeof fetch;
 }
 
@@ -280,20 +359,31 @@ interface Cursor {
 /**
  * Follows a stream as EventSource would, but under our control: resumes with Last-Event-ID
  * after a dropped connection, a 502/503/504/429 (honouring Retry-After) or a server restart,
- * with backoff; stops at `end` and at 204; hands on each event once across resets.
+ * with backoff; stops at `end` and at 204; hands on each event once across resets; on a 401,
+ * waits for `onUnauthorized` in its place.
  */
 async function followStream(options: FollowOptions, deps: StreamDeps): Promise<StreamOutcome> {
   const signal = options.signal ?? new AbortController().signal;
   const cursor: Cursor = { lastEventId: options.lastEventId ?? null, retryMs: DEFAULT_RETRY_MS, guard: new ReplayGuard() };
-  const path = `/api/log/push${options.build === undefined ? '' : `?build=${encodeURIComponent(options.build)}`}`;
+  if (options.build !== undefined && cursor.lastEventId !== null) cursor.guard.resumeAfter(options.build, cursor.lastEventId);
+  const url = deps.server + streamPath(options.build, cursor.lastEventId);
   const retryForMs = options.retryForMs ?? Infinity;
   let failures = 0;
+  let refusals = 0;
   let outageStartMs: number | null = null;
   for (let attempt = 1; ; attempt += 1) {
     signal.throwIfAborted();
     options.onStatus?.({ state: 'connecting', attempt });
-    const result = await connectOnce(deps.server + path, options, deps, cursor, signal);
+    const result = await connectOnce(url, options, deps, cursor, signal);
     if ('outcome' in result) return result;
+    if ('refusal' in result) {
+      if (!deps.auth.canRetry(refusals)) throw result.refusal;
+      options.onStatus?.({ state: 'unauthorized', wasTokenSent: result.wasTokenSent });
+      if (!(await deps.auth.ask(result.wasTokenSent, signal))) throw result.refusal;
+      refusals += 1;
+      continue;
+    }
+    refusals = 0;
     // A connection that carried something ends the outage; one that answered and dropped at once does not.
     if (result.wasAlive) {
       failures = 0;
@@ -307,12 +397,26 @@ async function followStream(options: FollowOptions, deps: StreamDeps): Promise<S
     if (nowMs - outageStartMs + delayMs > retryForMs) {
       throw new BuildLogNetworkError('network_error', `${result.problem}; gave up after retrying for ${retryForMs / 1000} s`);
     }
-    options.onStatus?.({ state: 'retrying', reason: result.problem, delayMs, attempt });
+    options.onStatus?.({ state: 'retrying', reason: result.problem, delayMs, attempt, httpStatus: result.httpStatus });
     await sleep(delayMs, signal);
   }
 }
 
-type Attempt = StreamOutcome | { readonly problem: string; readonly hintMs: number; readonly wasAlive: boolean };
+/**
+ * The path of a follow's stream. The id it starts from goes in the query as well (the
+ * contract's `lastEventId=`, for clients that cannot set headers): a resumed follow is then
+ * the same request an EventSource-based client makes and shows where it started in access
+ * logs. Last-Event-ID, which the contract lets win, says on every connection where it is now.
+ */
+function streamPath(build: string | undefined, lastEventId: string | null): string {
+  const query = [build === undefined ? '' : `build=${encodeURIComponent(build)}`, lastEventId === null ? '' : `lastEventId=${encodeURIComponent(lastEventId)}`].filter(Boolean);
+  return `/api/log/push${query.length === 0 ? '' : `?${query.join('&')}`}`;
+}
+
+type Attempt =
+  | StreamOutcome
+  | { readonly problem: string; readonly hintMs: number; readonly wasAlive: boolean; readonly httpStatus: number | null }
+  | { readonly refusal: BuildLogError; readonly wasTokenSent: boolean };
 
 /** One connection: connect, then read events until `end` or until it drops or goes silent. */
 async function connectOnce(url: string, options: FollowOptions, deps: StreamDeps, cursor: Cursor, signal: AbortSignal): Promise<Attempt> {
@@ -326,10 +430,11 @@ async function connectOnce(url: string, options: FollowOptions, deps: StreamDeps
   };
   try {
     let response: Response;
+    const authHeaders = deps.auth.headers();
     try {
       response = await deps.fetchFn(url, {
         headers: {
-          ...deps.authHeaders,
+          ...authHeaders,
           Accept: 'text/event-stream',
           ...(cursor.lastEventId === null ? {} : { 'Last-Event-ID': cursor.lastEventId }),
         },
@@ -337,13 +442,19 @@ async function connectOnce(url: string, options: FollowOptions, deps: StreamDeps
       });
     } catch (error) {
       signal.throwIfAborted();
-      return { problem: `cannot reach the server (${describeNetworkError(error)})`, hintMs: cursor.retryMs, wasAlive: false };
+      return { problem: `cannot reach the server (${describeNetworkError(error)})`, hintMs: cursor.retryMs, wasAlive: false, httpStatus: null };
     }
     if (response.status === 204) return { outcome: 'no_content', lastEventId: cursor.lastEventId, build: null };
+    if (response.status === 401) return { refusal: await errorOf(response), wasTokenSent: 'Authorization' in authHeaders };
     if (isRetryableStatus(response.status)) {
       const error = await errorOf(response);
       const state = response.status === 502 || response.status === 504 ? 'unavailable' : 'busy';
-      return { problem: `the server is ${state} (${response.status} ${error.code})`, hintMs: retryAfterMs(response) ?? cursor.retryMs, wasAlive: false };
+      return {
+        problem: `the server is ${state} (${response.status} ${error.code})`,
+        hintMs: retryAfterMs(response) ?? cursor.retryMs,
+        wasAlive: false,
+        httpStatus: response.status,
+      };
     }
     if (response.status !== 200 || !response.body) throw await errorOf(response);
     options.onStatus?.({ state: 'open' });
@@ -401,7 +512,7 @@ async function readEvents(
   } finally {
     reader.cancel().catch(() => {});
   }
-  return { problem: 'lost the connection to the server', hintMs: cursor.retryMs, wasAlive };
+  return { problem: 'lost the connection to the server', hintMs: cursor.retryMs, wasAlive, httpStatus: null };
 }
 
 /** An event's JSON data, checked and typed by its name; events this client does not know are skipped. */
@@ -452,6 +563,15 @@ export class ReplayGuard {
     this.position = 0;
   }
 
+  /**
+   * An earlier follow handed on `buildId`'s events up to `id`: a replay of them is skipped.
+   * An id not of the server's form says nothing, and changes nothing.
+   */
+  resumeAfter(buildId: string, id: string): void {
+    const number = buildEventNumber(id);
+    if (number !== null) this.remember(buildId, number);
+  }
+
   /** Counts one event (anything but `reset`); true when it was not handed on before. */
   isNew(event: FollowEvent): boolean {
     this.position += 1;
@@ -465,10 +585,14 @@ export class ReplayGuard {
     const buildId = event.name === 'log' ? event.data.build : event.data.build.id;
     const handed = this.handedByBuild.get(buildId) ?? 0;
     if (number <= handed) return false;
+    this.remember(buildId, number);
+    return true;
+  }
+
+  private remember(buildId: string, number: number): void {
     this.handedByBuild.delete(buildId); // re-inserted last: the Map's order is least recently seen first
     this.handedByBuild.set(buildId, number);
     if (this.handedByBuild.size > MAX_TRACKED_BUILDS) this.handedByBuild.delete(this.handedByBuild.keys().next().value!);
-    return true;
   }
 }
 
@@ -491,6 +615,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A promise's value, or a rejection with the signal's reason when it is aborted first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BuildLogError, createBuildLogClient, type FollowEvent } from '../../src/client/build-log-client.js';
+import { BuildLogError, MAX_UNAUTHORIZED_RETRIES, createBuildLogClient, type FollowEvent, type Unauthorized } from '../../src/client/build-log-client.js';
 import { makeProjectsRoot, type ProjectsRoot } from '../helpers/projects.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -116,6 +116,118 @@ describe('createBuildLogClient against the real server', () => {
     } finally {
       await guarded.stop();
     }
+  });
+
+  it('lists the projects, and reads a log as a Blob byte for byte', async () => {
+    const client = createBuildLogClient({ server: server.url });
+    expect((await client.listProjects()).map((project) => project.name)).toEqual(expect.arrayContaining(['failing', 'lines', 'slow']));
+    const { build } = await client.startBuild('failing');
+    await client.follow({ build: build.id, onEvent: () => {} });
+    const blob = await client.readLogBlob(build.id, { raw: true });
+    const raw = await (await fetch(`${server.url}/api/builds/${build.id}/log?raw=1`)).arrayBuffer();
+    expect(Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(raw))).toBe(true);
+    expect(blob.size).toBeGreaterThan(0);
+    await expect(client.readLogBlob('000000000zzzzzz')).rejects.toMatchObject({ status: 404, code: 'build_not_found' });
+  });
+
+  describe('with onUnauthorized, against a server that needs a token', () => {
+    const TOKEN = 'sekret-token-456';
+    let guarded: TestServer;
+
+    beforeAll(async () => {
+      guarded = await startTestServer({ PROJECTS_ROOT: projects.root, AUTH_TOKEN: TOKEN, RETRY_MS: '100' });
+    });
+
+    afterAll(async () => {
+      await guarded?.stop();
+    });
+
+    it('reads the token function anew for the try after each 401, telling the hook whether a token was sent', async () => {
+      let token: string | null = null;
+      const refusals: boolean[] = [];
+      const client = createBuildLogClient({
+        server: guarded.url,
+        token: () => token,
+        onUnauthorized: ({ wasTokenSent }) => {
+          refusals.push(wasTokenSent);
+          token = wasTokenSent ? TOKEN : 'wrong';
+          return true;
+        },
+      });
+      expect((await client.listProjects()).map((project) => project.name)).toContain('failing');
+      expect(refusals).toEqual([false, true]);
+
+      token = null;
+      const recorder = new Recorder();
+      const { build } = await client.startBuild('failing');
+      token = null;
+      const result = await client.follow({ build: build.id, onEvent: recorder.onEvent, onStatus: recorder.onStatus });
+      expect(result.build.status).toBe('failed');
+      expect(refusals).toEqual([false, true, false, true, false, true]);
+      expect(recorder.statuses.filter((status) => status.state === 'unauthorized')).toEqual([
+        { state: 'unauthorized', wasTokenSent: false },
+        { state: 'unauthorized', wasTokenSent: true },
+      ]);
+      expect(recorder.stdout).toContain('compiling...\n');
+    });
+
+    it(`gives up with the 401 after ${MAX_UNAUTHORIZED_RETRIES} tries in a row, or at once when the hook says no`, async () => {
+      let asked = 0;
+      const stubborn = createBuildLogClient({ server: guarded.url, token: 'wrong', onUnauthorized: () => ((asked += 1), true) });
+      await expect(stubborn.listBuilds()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+      expect(asked).toBe(MAX_UNAUTHORIZED_RETRIES);
+      asked = 0;
+      await expect(stubborn.follow({ onEvent: () => {} })).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+      expect(asked).toBe(MAX_UNAUTHORIZED_RETRIES);
+
+      const refusals: Unauthorized[] = [];
+      const declining = createBuildLogClient({ server: guarded.url, onUnauthorized: async (refusal) => (refusals.push(refusal), false) });
+      await expect(declining.follow({ onEvent: () => {} })).rejects.toBeInstanceOf(BuildLogError);
+      expect(refusals.map((refusal) => refusal.wasTokenSent)).toEqual([false]);
+    });
+
+    it('keeps its place in a follow across a 401 in the middle: every line once', async () => {
+      let isStripping = false;
+      let asked = 0;
+      // A proxy that loses the header once, on the connection after a cut.
+      const stripOnce: typeof fetch = (input, init) => {
+        if (!isStripping || !String(input).includes('/api/log/push')) return fetch(input, init);
+        isStripping = false;
+        const { Authorization: _dropped, ...headers } = init!.headers as Record<string, string>;
+        return fetch(input, { ...init, headers });
+      };
+      const client = createBuildLogClient({ server: guarded.url, token: TOKEN, fetch: stripOnce, onUnauthorized: () => ((asked += 1), true) });
+      const { build } = await client.startBuild('lines');
+      const recorder = new Recorder();
+      const following = client.follow({ build: build.id, onEvent: recorder.onEvent, onStatus: recorder.onStatus });
+      await waitFor(() => recorder.lineNumbers.length >= 100, '100 lines');
+      isStripping = true;
+      guarded.httpServer.closeAllConnections();
+      const result = await following;
+
+      expect(result.build.status).toBe('succeeded');
+      expect(asked).toBe(1);
+      expect(recorder.statuses.map((status) => status.state)).toContain('unauthorized');
+      expect(recorder.lineNumbers).toEqual(oneToN(500));
+    });
+
+    it('stops waiting for the hook when the follow is aborted, rejecting with the reason', async () => {
+      let refusal: Unauthorized | undefined;
+      const client = createBuildLogClient({
+        server: guarded.url,
+        onUnauthorized: (given) => {
+          refusal = given;
+          return new Promise<boolean>(() => {});
+        },
+      });
+      const controller = new AbortController();
+      const following = client.follow({ signal: controller.signal, onEvent: () => {} });
+      await waitFor(() => refusal, 'the hook to be asked');
+      const reason = new Error('the page went away');
+      controller.abort(reason);
+      await expect(following).rejects.toBe(reason);
+      expect(refusal!.signal?.aborted).toBe(true);
+    });
   });
 
   it('is served as GET /client.js, the compiled module with no imports', async () => {

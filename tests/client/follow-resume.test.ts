@@ -103,7 +103,7 @@ describe('BuildLogClient.follow across faults', () => {
     holder.close();
     const result = await following;
 
-    expect(recorder.statuses.find((s) => s.state === 'retrying')).toMatchObject({ reason: 'the server is busy (503 too_many_clients)', delayMs: 5000 });
+    expect(recorder.statuses.find((s) => s.state === 'retrying')).toMatchObject({ reason: 'the server is busy (503 too_many_clients)', delayMs: 5000, httpStatus: 503 });
     expect(result.build.status).toBe('failed');
     expect(recorder.stdout).toContain('compiling...\n');
   }, 30000);

@@ -63,6 +63,14 @@ describe('ReplayGuard', () => {
       expect(pass(guard, replay)).toEqual(['k1-504-4', 'k1-502-2']);
     });
 
+    it('skips, after resumeAfter, the events of that build up to its id, also when replayed by another boot', () => {
+      const guard = new ReplayGuard();
+      guard.resumeAfter('b1', 'k1-503-3');
+      guard.resumeAfter('b2', 'not-one-of-ours');
+      expect(pass(guard, ['reset', ...ours(1, 5, 'b1', 'k2')])).toEqual(['k2-504-4', 'k2-505-5']);
+      expect(pass(guard, ours(1, 1, 'b2'))).toEqual(['k1-501-1']);
+    });
+
     it('reads the number of build and end events from their build', () => {
       const guard = new ReplayGuard();
       const build = { id: 'b1', status: 'running' } as never;

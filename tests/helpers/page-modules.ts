@@ -2,10 +2,11 @@
  * The page's pure modules (plain ES modules in public/js, no DOM at import time), loaded in
  * Node for the unit tests of `npm test`, with the types of what the tests use. They are
  * imported by a computed specifier because they are JavaScript without declarations; jest
- * runs them as they are (no transform), and maps the page's `/vendor/ansi_up.js` to the file
- * the server serves there (jest.config.ts).
+ * runs them as they are (no transform), and maps the page's `/vendor/ansi_up.js` and
+ * `/client.js` to what the server serves there (the client from its source; jest.config.ts).
  */
 import type { WorkerInfo } from '../../src/builds/worker-info.js';
+import type { BuildLogClient } from '../../src/client/build-log-client.js';
 import type { LogEventData } from '../../src/events/event-data.js';
 
 export interface TerminalLineApi {
@@ -130,8 +131,23 @@ export interface FrameModule {
   onNextFrame(task: () => void): void;
 }
 
-export interface StreamHubModule {
-  feedUrl(key: string): string;
+/** A stream of the page: the client's follow in the connection line's words (public/js/feed-stream.js). */
+export interface FeedStreamApi {
+  readonly state: string | null;
+  readonly lastEventId: string | null;
+  start(): void;
+  close(finalState?: string): void;
+}
+
+export interface FeedStreamModule {
+  FeedStream: new (options: {
+    client: BuildLogClient;
+    build?: string;
+    lastEventId?: string | null;
+    tokens: { next(): Promise<string> };
+    onEvent: (name: string, id: string | null, data: unknown) => void;
+    onState: (state: string, detail: { retryAt?: number }) => void;
+  }) => FeedStreamApi;
 }
 
 /** The part of Web Storage that TokenStore uses. */
