@@ -122,13 +122,16 @@ export class BuildRun {
   /**
    * Stops the build for a reason (the first wins). Once its last step has exited, only a
    * storage failure still counts: the steps decided, and a late cancel, timeout or shutdown
-   * changes nothing (contract, Races).
+   * changes nothing (contract, Races). Says whether the build is being stopped now (by this
+   * stop, or an earlier one); false when it was too late.
    */
-  requestStop(stop: StopReason): void {
-    if (this.stop || isTerminal(this.record.build.status)) return;
-    if (this.isSettled() && !stop.isStorageFailure) return;
+  requestStop(stop: StopReason): boolean {
+    if (isTerminal(this.record.build.status)) return false;
+    if (this.stop) return true;
+    if (this.isSettled() && !stop.isStorageFailure) return false;
     this.stop = stop;
     if (this.step) this.stopProcesses(stop);
+    return true;
   }
 
   /** Stops the build and, whatever its verdict, stops waiting for its leftovers STOP_DEADLINE_MS from now. */

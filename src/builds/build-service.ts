@@ -169,10 +169,10 @@ export class BuildService {
       if (!record) throw new BuildNotFoundError(id);
       throw new NotRunningError(snapshot(record.build));
     }
-    if (run.isSettled()) throw new NotRunningError(snapshot(run.record.build));
     const stop: StopReason = { status: 'cancelled', cause: 'cancel requested' };
     if (this.queue.remove(run)) run.finishUnstarted(stop);
-    else run.requestStop(stop);
+    // One look decides: the last step's process may exit between two looks at /proc.
+    else if (!run.requestStop(stop)) throw new NotRunningError(snapshot(run.record.build));
     return snapshot(run.record.build);
   }
 

@@ -279,8 +279,9 @@ describe('BuildRun', () => {
     ];
     clock.ms = T0 + 2000;
     expect(run.isSettled()).toBe(false);
-    run.requestStop(cancel);
-    run.requestStop({ status: 'timed_out', cause: 'too late: the first reason wins' });
+    expect(run.requestStop(cancel)).toBe(true);
+    // A stop already under way: the build is being stopped, by the first reason.
+    expect(run.requestStop({ status: 'timed_out', cause: 'too late: the first reason wins' })).toBe(true);
     await running;
     expect(runner.terminations).toBeGreaterThanOrEqual(1);
     expect(runner.steps).toHaveLength(1);
@@ -315,7 +316,7 @@ describe('BuildRun', () => {
     const build = await runner.step(1);
     build.exit(0);
     expect(run.isSettled()).toBe(true);
-    run.requestStop(cancel);
+    expect(run.requestStop(cancel)).toBe(false);
     build.write('stdout', 'late output\n');
     build.close();
     await running;
@@ -337,6 +338,20 @@ describe('BuildRun', () => {
     expect(run.isSettled()).toBe(true);
     build.end(0);
     await running;
+  });
+
+  it('refuses a stop once /proc shows the last step exited, before its exit event, and keeps the verdict', async () => {
+    const { record, runner, run } = newRun();
+    const running = run.run();
+    (await runner.step(0)).end(0);
+    const build = await runner.step(1);
+    // The process became a zombie an instant ago: the answer to the cancel must say it came too late.
+    build.isSeenExited = true;
+    expect(run.requestStop(cancel)).toBe(false);
+    build.end(0);
+    await running;
+    expect(runner.terminations).toBe(0);
+    expect(record.build.status).toBe('succeeded');
   });
 
   it('fails on a storage failure even after its last step exited, keeping the steps as they ended', async () => {
