@@ -267,13 +267,21 @@ export class BuildRun {
   }
 
   private append(event: NewEvent): void {
-    if (event.event === 'build') {
-      const { build } = event.data;
-      this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
-    }
-    // Not awaited: the storage keeps the order, and tells of a refusal to whoever made the writer.
-    void this.sink.events.append(event);
+    appendEvent(this.sink.events, event, this.logger);
   }
+}
+
+/**
+ * Hands a build's event to its writer, logging each status change on the way (whoever writes
+ * a build's events: its run, or the start-up repair). Not awaited: the storage keeps the
+ * order, and tells of a refusal to whoever made the writer.
+ */
+export function appendEvent(events: BuildEventWriter, event: NewEvent, logger: Logger): void {
+  if (event.event === 'build') {
+    const { build } = event.data;
+    logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
+  }
+  void events.append(event);
 }
 
 /** Why a project cannot be built any more (it was deleted during the build), or null. */

@@ -1,6 +1,5 @@
 import type { BuildEventWriter } from '../events/build-event-writer.js';
 import type { BuildHistories } from '../events/build-histories.js';
-import type { NewEvent } from '../events/event-log.js';
 import type { Logger } from '../logger.js';
 import { AlreadyBuildingError, BuildNotFoundError, NotRunningError, QueueFullError, ShuttingDownError } from './build-errors.js';
 import { BuildQueue } from './build-queue.js';
@@ -13,7 +12,7 @@ import {
   type BuildRecord,
   type BuildStatus,
 } from './build-record.js';
-import { BuildRun, type BuildRunSettings, type BuildRunSink, type StopReason } from './build-run.js';
+import { appendEvent, BuildRun, type BuildRunSettings, type BuildRunSink, type StopReason } from './build-run.js';
 import { endLostBuild } from './build-state.js';
 import type { BuildStore } from './build-store.js';
 import { killOrphans } from './orphans.js';
@@ -152,7 +151,7 @@ export class BuildService {
     this.activeByProject.set(projectPath, run);
     this.rememberIdempotencyKey(record);
     const saveError = this.store.add(record);
-    this.append(events, { buildId: id, event: 'build', data: { build: snapshot(record.build) } });
+    appendEvent(events, { buildId: id, event: 'build', data: { build: snapshot(record.build) } }, this.logger);
     if (saveError) run.storageFailed(saveError);
     this.queue.add(run);
     return { build: snapshot(record.build), isNew: true };
@@ -260,7 +259,7 @@ export class BuildService {
     }
     const { record: ended, events } = endLostBuild(record, 'the server stopped while it was running', this.now());
     Object.assign(record, ended);
-    for (const event of events) this.append(history.writer, event);
+    for (const event of events) appendEvent(history.writer, event, this.logger);
     record.isHistorySealed = history.writer.seal();
     this.saveRecord(record);
   }
@@ -269,14 +268,6 @@ export class BuildService {
     const error = this.store.save(record);
     if (error) this.logger.error({ build: record.build.id, err: error }, 'cannot write a build record to DATA_DIR');
     return error;
-  }
-
-  private append(events: BuildEventWriter, event: NewEvent): void {
-    if (event.event === 'build') {
-      const { build } = event.data;
-      this.logger.info({ build: build.id, status: build.status, steps: build.steps.map((s) => `${s.name}:${s.status}`) }, 'build changed');
-    }
-    void events.append(event);
   }
 
   private rememberIdempotencyKey(record: BuildRecord): void {
